@@ -1,0 +1,28 @@
+#include <iostream>
+
+#include "probe/check_config_command.hpp"
+#include "probe/cli.hpp"
+#include "probe/logging.hpp"
+
+using namespace envprobe;
+
+int main(int argc, char** argv) {
+  const CommandLine cl = parseCommandLine(argc, argv);
+  if (!cl.errors.empty()) {
+    for (const auto& e : cl.errors) std::cerr << "envprobe: error: " << e << "\n";
+    std::cerr << "Try 'envprobe --help'.\n";
+    return 2;
+  }
+  if (cl.command == "help" || cl.command.empty()) {
+    std::cout << usageText();
+    return cl.command.empty() ? 2 : 0;
+  }
+  if (cl.command == "version") {
+    std::cout << "envprobe, version " << ENVPROBE_VERSION << "\n";
+    return 0;
+  }
+  setupLogging(cl.logLevel, cl.logFormat);
+  if (cl.command == "check-config") return runCheckConfig(cl, std::cout, std::cerr);
+  std::cerr << "envprobe: error: unknown command \"" << cl.command << "\"\nTry 'envprobe --help'.\n";
+  return 2;
+}
