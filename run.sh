@@ -7,9 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libcurl4-openssl-dev libc-ares-dev
-  prometheus-cpp-dev libyaml-cpp-dev libspdlog-dev catch2 libre2-dev nlohmann-json3-dev)
+  prometheus-cpp-dev libyaml-cpp-dev libspdlog-dev catch2 libre2-dev nlohmann-json3-dev libssl-dev)
 TEST_PACKAGES=(nginx-light openssl dnsmasq-base prometheus prometheus-alertmanager
-  python3-jsonschema curl)
+  python3-jsonschema python3-yaml curl)
 
 install_missing() {
   local missing=()

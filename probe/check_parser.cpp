@@ -43,25 +43,25 @@ HttpExpect parseExpect(const YamlContext& ctx, const YAML::Node& node, const std
   if (!reader.isMap()) return expect;
   if (auto status = reader.get("status")) {
     const std::string statusPath = reader.childPath("status");
-    YAML::Node list = *status;
+    // A single code or range, or a list of them. (yaml-cpp nodes are shared references, so the
+    // items are collected rather than wrapping the scalar in a new sequence node.)
+    std::vector<std::pair<YAML::Node, std::string>> items;
     if (status->IsScalar()) {
-      list = YAML::Node(YAML::NodeType::Sequence);
-      list.push_back(*status);
-    }
-    if (!list.IsSequence()) {
-      ctx.error(*status, statusPath, "expected a list of codes and ranges like [200-299, 301]");
+      items.emplace_back(*status, statusPath);
+    } else if (status->IsSequence()) {
+      for (std::size_t i = 0; i < status->size(); ++i)
+        items.emplace_back((*status)[i], statusPath + "[" + std::to_string(i) + "]");
     } else {
-      for (std::size_t i = 0; i < list.size(); ++i) {
-        const YAML::Node item = status->IsScalar() ? *status : (*status)[i];
-        const std::string itemPath = statusPath + "[" + std::to_string(i) + "]";
-        auto text = ctx.scalar(item, itemPath);
-        if (!text) continue;
-        if (auto range = parseStatus(*text)) expect.status.push_back(*range);
-        else
-          ctx.error(item, itemPath,
-                    "invalid status \"" + *text +
-                        "\"; expected a code 100-599 or a range like 200-299");
-      }
+      ctx.error(*status, statusPath, "expected a list of codes and ranges like [200-299, 301]");
+    }
+    for (const auto& [item, itemPath] : items) {
+      auto text = ctx.scalar(item, itemPath);
+      if (!text) continue;
+      if (auto range = parseStatus(*text)) expect.status.push_back(*range);
+      else
+        ctx.error(item, itemPath,
+                  "invalid status \"" + *text +
+                      "\"; expected a code 100-599 or a range like 200-299");
     }
   }
   if (auto v = reader.stringList("body_contains")) expect.bodyContains = *v;

@@ -10,7 +10,7 @@ struct CommandLine {
   std::string command;  // check-config | run | once | demo | help | version
   std::vector<std::string> args;
   std::string configFile;
-  std::string listenAddress = ":9470";
+  std::string listenAddress;  // empty: the config's `listen`, else ":9470"
   std::string logLevel = "info";
   std::string logFormat = "logfmt";
   std::string format = "table";  // once: table | json

@@ -1,5 +1,6 @@
 #include <iostream>
 
+#include "probe/agent_commands.hpp"
 #include "probe/check_config_command.hpp"
 #include "probe/cli.hpp"
 #include "probe/logging.hpp"
@@ -23,6 +24,9 @@ int main(int argc, char** argv) {
   }
   setupLogging(cl.logLevel, cl.logFormat);
   if (cl.command == "check-config") return runCheckConfig(cl, std::cout, std::cerr);
+  if (cl.command == "run") return runAgentCommand(cl);
+  if (cl.command == "once") return runOnceCommand(cl, std::cout, std::cerr);
+  if (cl.command == "demo") return runDemoCommand(cl, std::cout);
   std::cerr << "envprobe: error: unknown command \"" << cl.command << "\"\nTry 'envprobe --help'.\n";
   return 2;
 }

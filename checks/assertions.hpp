@@ -1,0 +1,64 @@
+#pragma once
+// Judges an HTTP probe's Observation against the check's expectations: Observation -> Verdict.
+// Pure: no I/O, no clock. User regexes use RE2, so matching time is linear in the input.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "checks/observation.hpp"
+#include "checks/verdict.hpp"
+#include "probe/config_model.hpp"
+
+namespace re2 {
+class RE2;
+}
+
+namespace envprobe {
+
+// Regex syntax check used by the config loader: nullopt if fine, else RE2's error text.
+std::optional<std::string> regexError(const std::string& pattern);
+
+// Maps a transport error to its Reason.
+Reason reasonFor(TransportError error);
+
+// Compiled once per check (regexes compiled at construction), evaluated per probe.
+// Immutable after construction, so one instance may be shared by all targets of a check and
+// evaluated from several threads. A pattern that fails to compile does not throw (a failing probe
+// is data): the step that needs it fails with Reason::Error naming the pattern.
+class HttpAssertions {
+ public:
+  // env: the agent's environment name; "{env}" in JSON expected values and in body_contains /
+  // body_not_contains strings is replaced by it.
+  HttpAssertions(const HttpExpect& expect, const std::string& env);
+
+  // Steps in order, first failure wins: transport, status, body strings, body regex, headers,
+  // JSON, duration.
+  Verdict evaluate(const Observation& observation) const;
+
+ private:
+  struct CompiledRegex {
+    std::string pattern;
+    std::shared_ptr<const re2::RE2> re;  // shared: keeps the class copyable, RE2 is not
+  };
+  struct HeaderRule {
+    std::string name;
+    CompiledRegex value;
+  };
+
+  std::optional<Verdict> checkStatus(const Observation& observation) const;
+  std::optional<Verdict> checkBody(const Observation& observation) const;
+  std::optional<Verdict> checkHeaders(const Observation& observation) const;
+  std::optional<Verdict> checkJson(const Observation& observation) const;
+  std::optional<Verdict> checkDuration(const Observation& observation) const;
+
+  std::vector<StatusRange> status_;
+  std::vector<std::string> bodyContains_;
+  std::vector<std::string> bodyNotContains_;
+  std::vector<CompiledRegex> bodyRegex_;
+  std::vector<HeaderRule> headers_;
+  std::vector<JsonExpectation> json_;
+  std::optional<Duration> maxDuration_;
+};
+
+}  // namespace envprobe

@@ -1,0 +1,37 @@
+#pragma once
+// The agent's own health, as prometheus-cpp families built once with references kept.
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <map>
+#include <string>
+#include <tuple>
+
+namespace envprobe {
+
+class AgentMetrics {
+ public:
+  AgentMetrics(prometheus::Registry& registry, const std::string& env);
+
+  void setTargets(std::size_t n) { targets_.Set(static_cast<double>(n)); }
+  void setInflight(std::size_t n) { inflight_.Set(static_cast<double>(n)); }
+  void addSkipped(std::uint64_t n) { skipped_.Increment(static_cast<double>(n)); }
+  void observeLag(double seconds) { lag_.Observe(seconds); }
+  void observeProbe(const std::string& service, const std::string& check,
+                    const std::string& visibility, double seconds, bool ok);
+
+ private:
+  std::string env_;
+  prometheus::Gauge& targets_;
+  prometheus::Gauge& inflight_;
+  prometheus::Counter& skipped_;
+  prometheus::Histogram& lag_;
+  prometheus::Family<prometheus::Histogram>& probeDuration_;
+  prometheus::Family<prometheus::Counter>& probes_;
+  std::map<std::tuple<std::string, std::string, std::string>, prometheus::Histogram*> histograms_;
+};
+
+}  // namespace envprobe
