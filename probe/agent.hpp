@@ -40,6 +40,7 @@ class Agent {
   std::shared_ptr<ProbeMetrics> probeMetrics() const { return probeMetrics_; }
   std::size_t targetCount() const { return targets_.size(); }
   const AgentConfig& config() const { return config_; }
+  CurlDriver& curl() { return curl_; }
 
  private:
   void onResult(const ProbeResult& result);

@@ -18,7 +18,7 @@ int runDemoCommand(const CommandLine& cl, std::ostream& out);
 
 // Runs the daemon on a loaded config until SIGTERM/SIGINT or `stopAfter` (0: no limit).
 // `onStarted` gets the bound HTTP port once serving.
-int serveAgent(const AgentConfig& config, const std::string& listen, Duration stopAfter,
+int serveAgent(AgentConfig config, const std::string& listen, Duration stopAfter,
                const std::function<void(int port, class Agent&, class EventLoop&)>& onStarted);
 
 }  // namespace envprobe

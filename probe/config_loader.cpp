@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "probe/alerting_parser.hpp"
 #include "probe/catalog_parser.hpp"
 #include "probe/duration.hpp"
 #include "probe/yaml_reader.hpp"
@@ -140,10 +141,12 @@ LoadResult loadConfig(const std::string& path) {
   if (!root) return result;
   YamlContext ctx(path, result.diagnostics);
   MapReader reader(ctx, *root, "",
-                   {"environment", "include", "defaults", "dns", "scheduler", "listen",
-                    "environments", "services"});
+                   {"environment", "include", "defaults", "dns", "scheduler", "listen", "alerting",
+                    "maintenance", "environments", "services"});
   if (!reader.isMap()) return result;
   parseAgentKeys(ctx, reader, config);
+  if (auto alerting = reader.get("alerting")) parseAlerting(ctx, *alerting, config);
+  if (auto maintenance = reader.get("maintenance")) parseMaintenance(ctx, *maintenance, config);
   parseCatalogKeys(ctx, reader, config.catalog);
 
   if (auto includes = reader.get("include")) {

@@ -9,19 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "probe/core_types.hpp"
 #include "probe/diagnostics.hpp"
+#include "probe/maintenance.hpp"
 
 namespace envprobe {
-
-using Duration = std::chrono::milliseconds;
-
-enum class Tier { Prod, NonProd };
-enum class Visibility { Internal, Public };
-enum class AddressMode { First, All };
-
-const char* toString(Tier tier);
-const char* toString(Visibility visibility);
-const char* toString(AddressMode mode);
 
 struct EnvironmentDef {
   std::string name;
@@ -137,6 +129,8 @@ struct AgentConfig {
   DnsSettings dns;
   SchedulerSettings scheduler;
   std::string listen;  // empty: from the command line / default
+  AlertSettings alerting;  // alerting is on when alerting.alertmanagers is not empty
+  std::vector<MaintenanceWindow> maintenance;
   Catalog catalog;
 };
 

@@ -1,6 +1,9 @@
 #include <iostream>
 
+#include <unistd.h>
+
 #include "probe/agent.hpp"
+#include "probe/alert_router.hpp"
 #include "probe/agent_commands.hpp"
 #include "probe/config_loader.hpp"
 #include "probe/coverage_audit.hpp"
@@ -28,7 +31,17 @@ std::optional<AgentConfig> loadAgentConfig(const std::string& file, std::ostream
   return std::move(loaded.config);
 }
 
-int serveAgent(const AgentConfig& config, const std::string& listen, Duration stopAfter,
+namespace {
+
+std::string hostName() {
+  char name[256] = {0};
+  if (gethostname(name, sizeof name - 1) != 0 || !name[0]) return "localhost";
+  return name;
+}
+
+}  // namespace
+
+int serveAgent(AgentConfig config, const std::string& listen, Duration stopAfter,
                const std::function<void(int, Agent&, EventLoop&)>& onStarted) {
   EventLoop loop;
   SignalWatcher signals(loop, [&loop](int signal) {
@@ -63,11 +76,20 @@ int serveAgent(const AgentConfig& config, const std::string& listen, Duration st
                                 {"targets", std::to_string(agent->targetCount())},
                                 {"listen", listen},
                                 {"port", std::to_string(server->port())}});
+  std::unique_ptr<AlertRouter> alerts;
+  if (!config.alerting.alertmanagers.empty()) {
+    // generatorURL of the alerts: the status page, unless configured.
+    if (config.alerting.externalUrl.empty())
+      config.alerting.externalUrl = "http://" + hostName() + ":" + std::to_string(server->port());
+    alerts = std::make_unique<AlertRouter>(config, loop, agent->curl(), *agent->registry());
+    agent->addListener([router = alerts.get()](const ProbeResult& r) { router->onResult(r); });
+  }
   agent->start();
   if (stopAfter.count() > 0) loop.addTimer(loop.now() + stopAfter, [&loop] { loop.stop(); });
   if (onStarted) onStarted(server->port(), *agent, loop);
   loop.run();
   server.reset();  // stop serving before the state it reads goes away
+  alerts.reset();
   agent.reset();
   logInfo("stopped");
   return 0;

@@ -52,7 +52,8 @@ std::vector<std::string> ids(const std::vector<Target>& targets) {
 }
 
 const Target& byId(const std::vector<Target>& targets, const std::string& id) {
-  auto it = std::find_if(targets.begin(), targets.end(), [&](const Target& t) { return t.id == id; });
+  auto it =
+      std::find_if(targets.begin(), targets.end(), [&](const Target& t) { return t.id == id; });
   INFO("target id " << id);
   REQUIRE(it != targets.end());
   return *it;
