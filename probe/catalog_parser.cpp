@@ -15,13 +15,36 @@ bool validName(const std::string& name) {
   return true;
 }
 
+bool validHostname(const std::string& name) {
+  if (name.empty() || name.size() > 253) return false;
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.' &&
+        c != '{' && c != '}')
+      return false;
+  }
+  return true;
+}
+
+std::vector<std::string> checkedHostnames(const YamlContext& ctx, const YAML::Node& node,
+                                          const std::string& path) {
+  auto list = ctx.stringList(node, path);
+  if (!list) return {};
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    if (!validHostname((*list)[i]))
+      ctx.error(node[i], path + "[" + std::to_string(i) + "]",
+                "invalid hostname \"" + (*list)[i] +
+                    "\"; expected a bare name like shop.example.com (no scheme, port or path)");
+  }
+  return *list;
+}
+
 HostnameSpec parseHostnames(const YamlContext& ctx, const YAML::Node& node,
                             const std::string& path) {
   HostnameSpec spec;
   spec.declared = true;
   spec.where = ctx.at(node);
   if (node.IsSequence()) {
-    if (auto list = ctx.stringList(node, path)) spec.all = *list;
+    spec.all = checkedHostnames(ctx, node, path);
     return spec;
   }
   if (node.IsMap()) {
@@ -40,8 +63,7 @@ HostnameSpec parseHostnames(const YamlContext& ctx, const YAML::Node& node,
         spec.byEnv[env] = {};
         continue;
       }
-      if (auto list = ctx.stringList(it->second, envPath)) spec.byEnv[env] = *list;
-      else spec.byEnv[env] = {};
+      spec.byEnv[env] = checkedHostnames(ctx, it->second, envPath);
     }
     return spec;
   }
@@ -62,6 +84,10 @@ void parseBackends(const YamlContext& ctx, const YAML::Node& node, const std::st
   }
   for (auto it = node.begin(); it != node.end(); ++it) {
     const std::string env = it->first.Scalar();
+    if (service.backendsWhere.count(env)) {
+      ctx.error(it->first, path + "." + env, "duplicate environment");
+      continue;
+    }
     service.backendsWhere[env] = ctx.at(it->first);
     auto list = ctx.stringList(it->second, path + "." + env);
     if (!list) continue;

@@ -1,5 +1,6 @@
 // yaml-cpp -> CheckDef / HttpCheckSpec.
 #include <cctype>
+#include <set>
 
 #include "checks/assertions.hpp"
 #include "probe/catalog_parser.hpp"
@@ -77,8 +78,13 @@ HttpExpect parseExpect(const YamlContext& ctx, const YAML::Node& node, const std
     if (!headers->IsMap()) {
       ctx.error(*headers, headersPath, "expected a map header name -> regex");
     } else {
+      std::set<std::string> seen;
       for (auto it = headers->begin(); it != headers->end(); ++it) {
         const std::string name = it->first.Scalar();
+        if (!seen.insert(name).second) {
+          ctx.error(it->first, headersPath + "." + name, "duplicate key");
+          continue;
+        }
         auto regex = ctx.scalar(it->second, headersPath + "." + name);
         if (!regex) continue;
         checkRegex(ctx, it->second, headersPath + "." + name, *regex);
@@ -91,8 +97,13 @@ HttpExpect parseExpect(const YamlContext& ctx, const YAML::Node& node, const std
     if (!json->IsMap()) {
       ctx.error(*json, jsonPath, "expected a map field.path -> expected value");
     } else {
+      std::set<std::string> seen;
       for (auto it = json->begin(); it != json->end(); ++it) {
         const std::string field = it->first.Scalar();
+        if (!seen.insert(field).second) {
+          ctx.error(it->first, jsonPath + "." + field, "duplicate key");
+          continue;
+        }
         auto value = ctx.scalar(it->second, jsonPath + "." + field);
         if (value) expect.json.push_back({field, *value});
       }
@@ -157,7 +168,14 @@ std::optional<CheckDef> parseCheck(const YamlContext& ctx, const YAML::Node& nod
   CheckDef check;
   check.where = reader.where();
   reader.requireKey("name", "the check's name");
-  if (auto name = reader.string("name")) check.name = *name;
+  if (auto name = reader.string("name")) {
+    check.name = *name;
+    const bool valid = !name->empty() && name->find_first_not_of(
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == std::string::npos;
+    if (!valid)
+      ctx.error(*reader.get("name"), reader.childPath("name"),
+                "a check name uses letters, digits, '-', '_' and '.' only");
+  }
   check.interval = reader.duration("interval");
   check.timeout = reader.duration("timeout");
   if (auto http = reader.get("http")) check.http = parseHttp(ctx, *http, reader.childPath("http"));

@@ -61,6 +61,7 @@ void parseCatalogKeys(const YamlContext& ctx, const MapReader& reader, Catalog& 
 
 void parseAgentKeys(const YamlContext& ctx, const MapReader& reader, AgentConfig& config) {
   if (auto env = reader.string("environment")) {
+    if (env->empty()) ctx.error(*reader.get("environment"), "environment", "must not be empty");
     config.environment = *env;
     config.environmentWhere = reader.where("environment");
   }

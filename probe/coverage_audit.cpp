@@ -1,6 +1,7 @@
 #include "probe/coverage_audit.hpp"
 
 #include <map>
+#include <set>
 
 #include "probe/catalog_expander.hpp"
 
@@ -62,8 +63,14 @@ CoverageReport auditCoverage(const AgentConfig& config) {
         cell.backends = it->second.size();
       cell.checks = service.checks.size();
       cell.targets = expander.expandService(service, env.name).size();
+      std::set<std::string> seen;
       for (const auto* names : {&cell.internalNames, &cell.publicNames}) {
         for (const auto& name : *names) {
+          if (!seen.insert(name).second)
+            report.diagnostics.error(service.where,
+                                     "services[" + std::to_string(index) + "].hostnames",
+                                     "hostname \"" + name + "\" is listed twice for environment \"" +
+                                         env.name + "\"");
           auto [it, inserted] = owners[env.name].emplace(name, service.name);
           if (!inserted && it->second != service.name)
             report.diagnostics.error(service.where, "services[" + std::to_string(index) + "].hostnames",

@@ -26,6 +26,8 @@ std::optional<Duration> parseDuration(const std::string& text) {
     else if (unit == "d") factor = 86'400'000;
     else return std::nullopt;
     totalMs += value * factor;
+    // Beyond a year a duration is a typo, and far beyond it time arithmetic overflows.
+    if (totalMs > 366LL * 86'400'000) return std::nullopt;
   }
   return Duration(totalMs);
 }
@@ -55,13 +57,16 @@ std::optional<long long> parseByteSize(const std::string& text) {
     if (value > (1LL << 40)) return std::nullopt;
   }
   const std::string unit = text.substr(i);
-  if (unit.empty() || unit == "B") return value;
-  if (unit == "KiB") return value << 10;
-  if (unit == "MiB") return value << 20;
-  if (unit == "GiB") return value << 30;
-  if (unit == "KB" || unit == "kB") return value * 1000;
-  if (unit == "MB") return value * 1000 * 1000;
-  return std::nullopt;
+  long long factor = 0;
+  if (unit.empty() || unit == "B") factor = 1;
+  else if (unit == "KiB") factor = 1LL << 10;
+  else if (unit == "MiB") factor = 1LL << 20;
+  else if (unit == "GiB") factor = 1LL << 30;
+  else if (unit == "KB" || unit == "kB") factor = 1000;
+  else if (unit == "MB") factor = 1000 * 1000;
+  else return std::nullopt;
+  if (value > (1LL << 40) / factor) return std::nullopt;  // over 1 TiB: a typo
+  return value * factor;
 }
 
 }  // namespace envprobe

@@ -17,7 +17,8 @@ class HttpServer::Route : public CivetHandler {
   explicit Route(Handler handler) : handler_(std::move(handler)) {}
   bool handleGet(CivetServer* /*server*/, mg_connection* conn) override {
     const mg_request_info* info = mg_get_request_info(conn);
-    const HttpResponse response = handler_(info->query_string ? info->query_string : "");
+    const HttpResponse response =
+        handler_({info->local_uri ? info->local_uri : "/", info->query_string ? info->query_string : ""});
     mg_printf(conn,
               "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
               "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
@@ -40,7 +41,7 @@ HttpServer::HttpServer(const std::string& listen,
   } catch (const CivetException& e) {
     throw std::runtime_error("cannot listen on " + listen + ": " + e.what());
   }
-  handle("/metrics", [collectables = std::move(collectables)](const std::string&) {
+  handle("/metrics", [collectables = std::move(collectables)](const Request&) {
     std::vector<prometheus::MetricFamily> families;
     for (const auto& c : collectables) {
       auto more = c->Collect();
@@ -50,7 +51,7 @@ HttpServer::HttpServer(const std::string& listen,
     return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
                         prometheus::TextSerializer().Serialize(families)};
   });
-  handle("/-/healthy", [](const std::string&) { return HttpResponse{200, "text/plain", "OK\n"}; });
+  handle("/-/healthy", [](const Request&) { return HttpResponse{200, "text/plain", "OK\n"}; });
 }
 
 HttpServer::~HttpServer() {

@@ -20,7 +20,11 @@ struct HttpResponse {
 
 class HttpServer {
  public:
-  using Handler = std::function<HttpResponse(const std::string& query)>;
+  struct Request {
+    std::string path;
+    std::string query;
+  };
+  using Handler = std::function<HttpResponse(const Request& request)>;
 
   // listen: ":9470", "127.0.0.1:9470", "[::1]:9470". Throws std::runtime_error when it cannot bind.
   // /metrics serves the collectables' families.
@@ -28,7 +32,8 @@ class HttpServer {
              std::vector<std::shared_ptr<prometheus::Collectable>> collectables);
   ~HttpServer();
 
-  void handle(const std::string& path, Handler handler);  // exact path, GET
+  // GET on `path`; civetweb also routes paths below it here, so a handler checks request.path.
+  void handle(const std::string& path, Handler handler);
   // The bound port (useful with port 0).
   int port() const;
 

@@ -61,14 +61,15 @@ int serveAgent(AgentConfig config, const std::string& listen, Duration stopAfter
   }
   auto metrics = agent->probeMetrics();
   const std::string env = config.environment;
-  server->handle("/", [metrics, env](const std::string&) {
+  server->handle("/", [metrics, env](const HttpServer::Request& request) {
+    if (request.path != "/") return HttpResponse{404, "text/plain", "not found\n"};
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
     return HttpResponse{200, "text/html; charset=utf-8",
                         renderStatusPage(env, metrics->snapshot(), now)};
   });
-  server->handle("/api/v1/targets", [metrics](const std::string&) {
+  server->handle("/api/v1/targets", [metrics](const HttpServer::Request&) {
     return HttpResponse{200, "application/json", renderTargetsJson(metrics->snapshot())};
   });
   logInfo("starting envprobe", {{"version", ENVPROBE_VERSION},
