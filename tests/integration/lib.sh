@@ -337,8 +337,9 @@ ep_once() {
   end=$(date +%s.%N)
   ONCE_SECONDS=$("$EP_PY" -c "print(round($end - $start, 2))")
   [[ "$ONCE_RC" != 124 && "$ONCE_RC" != 137 ]] || die "envprobe once did not finish within 50s"
-  if ! jq_py 'isinstance(d, list) or sys.exit(1)' "$ONCE_JSON" >/dev/null 2>&1; then
-    die "envprobe once (exit $ONCE_RC) did not print a JSON array on stdout; it printed: $(head -c 2000 "$ONCE_JSON")"
+  if ! jq_py '(isinstance(d, list) and all(isinstance(t, dict) for t in d)) or sys.exit(1)' \
+    "$ONCE_JSON" >/dev/null 2>&1; then
+    die "envprobe once (exit $ONCE_RC) did not print a JSON array of objects on stdout; it printed: $(head -c 2000 "$ONCE_JSON")"
   fi
   echo "   exit $ONCE_RC after ${ONCE_SECONDS}s; results:"
   jq_py '"\n".join("   %s %s/%s %s (%s) address=%s success=%s reason=%s status=%s duration=%.3fs detail=%s"

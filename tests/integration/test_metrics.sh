@@ -76,7 +76,7 @@ while :; do
   sleep 0.3
 done
 pass "probe_success series for both hostnames after $((SECONDS - deadline + 15))s"
-grep -E '^(probe_|envprobe_)' "$scrape" | sed 's/^/   /'
+grep -E '^(probe_|envprobe_)' "$scrape" | grep -v '_bucket{' | sed 's/^/   /'
 
 # one_value NAME LABEL=VALUE...: the value of the one matching sample, or a "<...>" note.
 one_value() {
