@@ -199,9 +199,12 @@ void parseServices(const YamlContext& ctx, const YAML::Node& node, Catalog& cata
     const std::string path = "services[" + std::to_string(i) + "]";
     auto service = parseService(ctx, node[i], path);
     if (!service) continue;
+    // Indexed: a catalog may hold 100,000 services, so no pairwise comparison.
     bool duplicate = false;
-    for (const auto& existing : catalog.services) {
-      if (!service->name.empty() && existing.name == service->name) {
+    if (!service->name.empty()) {
+      auto [it, inserted] = catalog.serviceIndex.emplace(service->name, catalog.services.size());
+      if (!inserted) {
+        const ServiceDef& existing = catalog.services[it->second];
         ctx.error(service->where, path + ".name",
                   "service \"" + service->name + "\" is already declared at " +
                       existing.where.file + ":" + std::to_string(existing.where.line));

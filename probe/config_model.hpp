@@ -100,6 +100,7 @@ struct ServiceDef {
 struct Catalog {
   std::vector<EnvironmentDef> environments;
   std::vector<ServiceDef> services;
+  std::map<std::string, std::size_t> serviceIndex;  // name -> position in services
   const EnvironmentDef* findEnvironment(const std::string& name) const;
 };
 

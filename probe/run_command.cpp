@@ -1,5 +1,6 @@
 #include <iostream>
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include "probe/agent.hpp"
@@ -24,6 +25,8 @@ std::optional<AgentConfig> loadAgentConfig(const std::string& file, std::ostream
   all.append(auditCoverage(loaded.config).diagnostics);
   for (const auto& d : all.items()) err << d.format() << "\n";
   if (all.hasErrors()) return std::nullopt;
+  // The YAML trees are gone; hand their memory back instead of keeping it as the agent's RSS.
+  malloc_trim(0);
   if (loaded.config.environment.empty()) {
     err << file << ": error: environment: missing; an agent file names its environment\n";
     return std::nullopt;

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# CPU per probe, probes/s, RSS and scheduling lag of envprobe next to blackbox_exporter, both
+# probing the same loopback nginx in one run. Builds envprobe if needed; installs nothing.
+#   bench/run.sh                       defaults: 1000 targets every 1s, 20s window, 100k RSS run
+#   bench/run.sh --targets 2000 --interval 2s --window 30s --scale-targets 0
+#   bench/run.sh --help                every flag
+#   bench/run.sh profile [--seconds 10s]   where envprobe's CPU goes under the same load (needs perf)
+# Set ENVPROBE=/path/to/envprobe to benchmark a given binary instead of building one.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
+
+script="$here/bench.py"
+if [[ "${1:-}" == profile ]]; then
+  shift
+  script="$here/profile.py"
+fi
+for arg in "$@"; do
+  [[ "$arg" == -h || "$arg" == --help ]] && exec /usr/bin/python3 "$script" --help
+done
+
+# program -> Debian package
+declare -A needs=(
+  [/usr/bin/python3]=python3
+  [/usr/sbin/nginx]=nginx-light
+  [/usr/bin/prometheus-blackbox-exporter]=prometheus-blackbox-exporter
+)
+[[ "$script" == */profile.py ]] && needs[perf]=linux-perf
+if [[ -z "${ENVPROBE:-}" ]]; then
+  needs[cmake]=cmake
+  needs[ninja]=ninja-build
+  needs[g++]=g++
+fi
+missing=()
+for program in "${!needs[@]}"; do
+  command -v "$program" >/dev/null 2>&1 || missing+=("${needs[$program]}")
+done
+if ((${#missing[@]})); then
+  echo "bench: missing Debian packages: ${missing[*]}" >&2
+  echo "bench: install them with: apt-get install ${missing[*]}   (or run ./run.sh test once)" >&2
+  exit 1
+fi
+command -v wrk >/dev/null 2>&1 || echo "bench: wrk not installed (Debian package wrk): its reference row is left out" >&2
+
+binary="${ENVPROBE:-}"
+if [[ -z "$binary" ]]; then
+  if [[ ! -f "$root/build/build.ninja" ]]; then
+    cmake -S "$root" -B "$root/build" -G Ninja >/dev/null
+  fi
+  if ! cmake --build "$root/build" --target envprobe >&2; then
+    [[ -x "$root/build/envprobe" ]] || { echo "bench: envprobe does not build" >&2; exit 1; }
+    echo "bench: the build failed; benchmarking the envprobe binary built before" >&2
+  fi
+  binary="$root/build/envprobe"
+fi
+
+work="$(mktemp -d /tmp/envprobe-bench.XXXXXX)"
+pid=""
+cleanup() {
+  # The python script stops nginx, envprobe and blackbox_exporter itself when it gets SIGTERM.
+  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# A private copy, so a rebuild during the run does not change what is measured.
+cp "$binary" "$work/envprobe"
+extra=()
+if [[ "$script" == */bench.py ]]; then
+  # The libcurl-alone reference row (libcurl4-openssl-dev is a build dependency of envprobe).
+  if cc -O2 -o "$work/curl_floor" "$here/curl_floor.c" -lcurl -lm 2>"$work/curl_floor.err"; then
+    extra+=(--curl-floor "$work/curl_floor")
+  else
+    echo "bench: bench/curl_floor.c does not build (libcurl4-openssl-dev?): its row is left out" >&2
+  fi
+fi
+/usr/bin/python3 "$script" --envprobe "$work/envprobe" --workdir "$work/run" "${extra[@]}" "$@" &
+pid=$!
+wait "$pid"
