@@ -411,10 +411,11 @@ step "3. Alertmanager started again (same port, same storage)"
 am_start alertmanager-restarted
 echo "   Alertmanager ready again after $(elapsed "$am_down_at" "$AM_READY_AT") s down ($(elapsed "$t3" "$AM_READY_AT") s after the agent started)"
 wait_until 20 sink_has nonprod-low-priority status=firing hostname=cart-at.example.test || true
-sink show nonprod-low-priority | grep -A3 "t=" | grep -B1 cart || true
+sink show nonprod-low-priority | grep -B1 cart || true
 delivered=$(sink first nonprod-low-priority status=firing hostname=cart-at.example.test)
 if [[ -n "$delivered" ]]; then
-  outage_delay=$(elapsed "$AM_READY_AT" "$delivered")
+  # /-/ready is polled every 0.05 s, so a delivery right at the restart can look a little early.
+  outage_delay=$("$EP_PY" -c 'import sys; print(f"{max(0.0, float(sys.argv[2]) - float(sys.argv[1])):.1f}")' "$AM_READY_AT" "$delivered")
   # When Alertmanager received it (its debug log): the agent's share of the delay. Alertmanager
   # skips group_wait for an alert whose startsAt is already older than group_wait, so the two
   # figures are normally close.
