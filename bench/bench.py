@@ -335,7 +335,16 @@ def envprobe_phase(procs, args, work, nginx, nginx_port):
     conf = os.path.join(work, "envprobe.yaml")
     write_envprobe_conf(conf, args.targets, args.interval, min(5.0, args.interval), nginx_port)
     proc, port, _ = start_envprobe(procs, args, work, conf, "envprobe", args.targets, 120)
-    time.sleep(args.warmup)
+    # Scraped during the warm-up as Prometheus would, so RSS is that of an agent being scraped
+    # (each of civetweb's worker threads keeps its own malloc arena after serving a scrape).
+    warmup_end = time.monotonic() + args.warmup
+    scrape_cpu = []
+    for i in range(args.warmup_scrapes):
+        c0 = cpu_ticks(proc.pid)
+        scrape_envprobe(port)
+        scrape_cpu.append((cpu_ticks(proc.pid) - c0) / CLK_TCK)
+        time.sleep(max(0.0, (warmup_end - time.monotonic()) / (args.warmup_scrapes - i)))
+    time.sleep(max(0.0, warmup_end - time.monotonic()))
     window = CpuWindow([proc.pid] + nginx_pids(nginx))
     # The scrapes (megabytes of per-target series) are kept out of the CPU window: scrape, then
     # read CPU; at the end read CPU, then scrape. Probes are scaled to the CPU window's length.
@@ -364,6 +373,7 @@ def envprobe_phase(procs, args, work, nginx, nginx_port):
                    - total(first, "envprobe_skipped_runs_total"),
         "nginx_us_per_probe": window.cpu_seconds(nginx_pids(nginx)) * 1e6 / probes if probes else None,
         "scrape_bytes": last["bytes"],
+        "scrape_cpu_ms": median(scrape_cpu) * 1000 if scrape_cpu else None,
         "other_cores": window.other_cores,
     }
 
@@ -666,9 +676,12 @@ def report(args, rows, scale):
     for r in rows:
         name = r["agent"].split()[0]
         if r["agent"].startswith("envprobe"):
+            scrape = (f", about {r['scrape_cpu_ms']:.0f} ms of CPU per scrape"
+                      if r.get("scrape_cpu_ms") is not None else "")
             print(f"- envprobe: lag is envprobe_scheduler_lag_seconds (due time to start) over the "
                   f"window; its /metrics is {r['scrape_bytes'] / 1e6:.1f} MB at {r['targets']} "
-                  "targets, and its two scrapes are kept out of the window.")
+                  f"targets{scrape}: scrapes are kept out of the window; RSS is after "
+                  f"{args.warmup_scrapes + 1} scrapes.")
         if r["agent"].startswith("blackbox"):
             print(f"- blackbox_exporter: asked for /probe?target=…&module=http_2xx "
                   f"{r['target_rate']:.0f} times a second over keep-alive connections, as "
@@ -728,6 +741,8 @@ def main():
                    help="probe interval of every target (default 1s); rate = targets/interval")
     p.add_argument("--warmup", type=parse_duration, default=5.0, help="warm-up before the window (5s)")
     p.add_argument("--window", type=parse_duration, default=10.0, help="measurement window (10s)")
+    p.add_argument("--warmup-scrapes", type=int, default=5,
+                   help="envprobe /metrics scrapes during its warm-up, for a steady RSS (default 5)")
     p.add_argument("--repeat", type=int, default=3,
                    help="rounds of every agent, interleaved; the table shows medians (default 3)")
     p.add_argument("--scale-targets", type=int, default=100000,

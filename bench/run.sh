@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # CPU per probe, probes/s, RSS and scheduling lag of envprobe next to blackbox_exporter, both
 # probing the same loopback nginx in one run. Builds envprobe if needed; installs nothing.
-#   bench/run.sh                       defaults: 1000 targets every 1s, 20s window, 100k RSS run
+#   bench/run.sh                       defaults: 1000 targets every 1s, 3 rounds of 10s, 100k RSS run
 #   bench/run.sh --targets 2000 --interval 2s --window 30s --scale-targets 0
 #   bench/run.sh --help                every flag
 #   bench/run.sh profile [--seconds 10s]   where envprobe's CPU goes under the same load (needs perf)
@@ -16,7 +16,7 @@ if [[ "${1:-}" == profile ]]; then
   script="$here/profile.py"
 fi
 for arg in "$@"; do
-  [[ "$arg" == -h || "$arg" == --help ]] && exec /usr/bin/python3 "$script" --help
+  [[ "$arg" == -h || "$arg" == --help ]] && exec /usr/bin/python3 -B "$script" --help
 done
 
 # program -> Debian package
@@ -37,7 +37,7 @@ for program in "${!needs[@]}"; do
 done
 if ((${#missing[@]})); then
   echo "bench: missing Debian packages: ${missing[*]}" >&2
-  echo "bench: install them with: apt-get install ${missing[*]}   (or run ./run.sh test once)" >&2
+  echo "bench: install them with: apt-get install ${missing[*]}" >&2
   exit 1
 fi
 command -v wrk >/dev/null 2>&1 || echo "bench: wrk not installed (Debian package wrk): its reference row is left out" >&2
@@ -79,6 +79,6 @@ if [[ "$script" == */bench.py ]]; then
     echo "bench: bench/curl_floor.c does not build (libcurl4-openssl-dev?): its row is left out" >&2
   fi
 fi
-/usr/bin/python3 "$script" --envprobe "$work/envprobe" --workdir "$work/run" "${extra[@]}" "$@" &
+/usr/bin/python3 -B "$script" --envprobe "$work/envprobe" --workdir "$work/run" "${extra[@]}" "$@" &
 pid=$!
 wait "$pid"
