@@ -41,7 +41,9 @@ AgentMetrics::AgentMetrics(prometheus::Registry& registry, const std::string& en
       probes_(prometheus::BuildCounter()
                   .Name("envprobe_probes_total")
                   .Help("Probes run, by result")
-                  .Register(registry)) {
+                  .Register(registry)),
+      probesOk_(probes_.Add({{"result", "success"}})),
+      probesFailed_(probes_.Add({{"result", "failure"}})) {
   prometheus::BuildGauge()
       .Name("envprobe_build_info")
       .Help("envprobe's version")
@@ -61,7 +63,7 @@ void AgentMetrics::observeProbe(const std::string& service, const std::string& c
     it = histograms_.emplace(key, &h).first;
   }
   it->second->Observe(seconds);
-  probes_.Add({{"result", ok ? "success" : "failure"}}).Increment();
+  (ok ? probesOk_ : probesFailed_).Increment();
 }
 
 }  // namespace envprobe

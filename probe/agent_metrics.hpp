@@ -31,6 +31,8 @@ class AgentMetrics {
   prometheus::Histogram& lag_;
   prometheus::Family<prometheus::Histogram>& probeDuration_;
   prometheus::Family<prometheus::Counter>& probes_;
+  prometheus::Counter& probesOk_;      // references kept: no label lookup per probe
+  prometheus::Counter& probesFailed_;
   std::map<std::tuple<std::string, std::string, std::string>, prometheus::Histogram*> histograms_;
 };
 
