@@ -8,7 +8,7 @@
 
 #include "checks/observation.hpp"
 #include "checks/verdict.hpp"
-#include "probe/config_model.hpp"
+#include "probe/config/config_model.hpp"
 
 namespace re2 {
 class RE2;

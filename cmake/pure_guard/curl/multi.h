@@ -1,0 +1,3 @@
+// Placed first on the include path of the pure libraries (base, alerting, config, catalog,
+// checks, schedule): the pure core must not depend on an adapter library.
+#error "a pure envprobe library must not include <curl/multi.h>; put this code in an adapter library"

@@ -1,0 +1,29 @@
+#pragma once
+// One probe target: a check applied to one hostname of a service in one environment (optionally
+// pinned to one backend address). A value; its `id` is stable across restarts and reloads.
+#include <memory>
+#include <string>
+
+#include "probe/base/core_types.hpp"
+#include "probe/config/config_model.hpp"
+
+namespace envprobe {
+
+struct Target {
+  std::string id;  // stable: env/service/check/visibility/hostname[@backend]
+  std::string env;
+  Tier tier = Tier::NonProd;
+  std::string service;
+  std::string check;
+  std::string hostname;
+  Visibility visibility = Visibility::Internal;
+  std::string backend;  // "host:port" the hostname is pinned to; empty = resolve the hostname
+  std::string url;
+  int port = 0;  // the URL's port (explicit or the scheme's default)
+  Duration interval{0};
+  Duration timeout{0};
+  AddressMode addressMode = AddressMode::First;
+  std::shared_ptr<const HttpCheckSpec> http;
+};
+
+}  // namespace envprobe

@@ -1,0 +1,32 @@
+#include <iostream>
+
+#include "probe/cmd/agent_commands.hpp"
+#include "probe/cmd/check_config_command.hpp"
+#include "probe/cmd/cli.hpp"
+#include "probe/base/logging.hpp"
+
+using namespace envprobe;
+
+int main(int argc, char** argv) {
+  const CommandLine cl = parseCommandLine(argc, argv);
+  if (!cl.errors.empty()) {
+    for (const auto& e : cl.errors) std::cerr << "envprobe: error: " << e << "\n";
+    std::cerr << "Try 'envprobe --help'.\n";
+    return 2;
+  }
+  if (cl.command == "help" || cl.command.empty()) {
+    std::cout << usageText();
+    return cl.command.empty() ? 2 : 0;
+  }
+  if (cl.command == "version") {
+    std::cout << "envprobe, version " << ENVPROBE_VERSION << "\n";
+    return 0;
+  }
+  setupLogging(cl.logLevel, cl.logFormat);
+  if (cl.command == "check-config") return runCheckConfig(cl, std::cout, std::cerr);
+  if (cl.command == "run") return runAgentCommand(cl);
+  if (cl.command == "once") return runOnceCommand(cl, std::cout, std::cerr);
+  if (cl.command == "demo") return runDemoCommand(cl, std::cout);
+  std::cerr << "envprobe: error: unknown command \"" << cl.command << "\"\nTry 'envprobe --help'.\n";
+  return 2;
+}

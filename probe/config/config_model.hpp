@@ -1,0 +1,138 @@
+#pragma once
+// The config model: plain values produced by the loader, consumed by expansion, audit and engine.
+// Pure data; no I/O. Every element keeps its SourceLocation so later passes can point at it.
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "probe/base/core_types.hpp"
+#include "probe/base/diagnostics.hpp"
+#include "probe/alerting/maintenance.hpp"
+
+namespace envprobe {
+
+struct EnvironmentDef {
+  std::string name;
+  Tier tier = Tier::NonProd;
+  SourceLocation where;
+};
+
+// Hostnames of one visibility. Either one list for every environment ({env} expanded), or a map
+// environment -> list. `declared` is false when the key is absent altogether.
+struct HostnameSpec {
+  bool declared = false;
+  bool perEnvironment = false;
+  std::vector<std::string> all;                              // list form
+  std::map<std::string, std::vector<std::string>> byEnv;     // map form
+  std::map<std::string, SourceLocation> envWhere;            // map form: where each env key is
+  SourceLocation where;
+};
+
+// An inclusive range of HTTP status codes; a single code has lo == hi.
+struct StatusRange {
+  int lo = 200;
+  int hi = 299;
+  bool contains(int code) const { return code >= lo && code <= hi; }
+};
+
+struct HeaderExpectation {
+  std::string name;   // matched case-insensitively
+  std::string regex;  // full match against the header value
+};
+
+struct JsonExpectation {
+  std::string path;      // dotted path, e.g. "build.version" or "items.0.id"
+  std::string expected;  // compared with the JSON value's text ({env} expanded)
+};
+
+struct HttpExpect {
+  std::vector<StatusRange> status;  // empty = 200-299
+  std::vector<std::string> bodyContains;
+  std::vector<std::string> bodyNotContains;
+  std::vector<std::string> bodyRegex;
+  std::vector<HeaderExpectation> headers;
+  std::vector<JsonExpectation> json;
+  std::optional<Duration> maxDuration;
+};
+
+struct TlsOptions {
+  bool insecureSkipVerify = false;
+  std::string caFile;
+};
+
+struct HttpCheckSpec {
+  std::string scheme = "https";
+  std::optional<int> port;
+  std::string method = "GET";
+  std::string path = "/";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  bool followRedirects = true;
+  int maxRedirects = 10;
+  std::int64_t bodyLimitBytes = 1 << 20;
+  TlsOptions tls;
+  HttpExpect expect;
+};
+
+struct CheckDef {
+  std::string name;
+  std::optional<Duration> interval;
+  std::optional<Duration> timeout;
+  std::shared_ptr<const HttpCheckSpec> http;  // the only kind so far
+  SourceLocation where;
+};
+
+struct ServiceDef {
+  std::string name;
+  HostnameSpec internal;
+  HostnameSpec publicNames;
+  std::map<std::string, std::vector<std::string>> backends;  // env -> ["10.0.1.5:443", ...]
+  std::map<std::string, SourceLocation> backendsWhere;
+  std::optional<AddressMode> addressMode;
+  std::vector<CheckDef> checks;
+  SourceLocation where;
+};
+
+struct Catalog {
+  std::vector<EnvironmentDef> environments;
+  std::vector<ServiceDef> services;
+  std::map<std::string, std::size_t> serviceIndex;  // name -> position in services
+  const EnvironmentDef* findEnvironment(const std::string& name) const;
+};
+
+struct AgentDefaults {
+  Duration interval = std::chrono::seconds(30);
+  Duration timeout = std::chrono::seconds(10);
+  AddressMode addressMode = AddressMode::First;
+};
+
+struct DnsSettings {
+  std::vector<std::string> servers;  // "host:port" or "host"; empty = system resolv.conf
+  Duration timeout = std::chrono::seconds(2);
+  int tries = 2;
+};
+
+struct SchedulerSettings {
+  double jitter = 0.05;   // fraction of the interval, 0..0.5
+  int maxInflight = 256;  // global cap on concurrent probes
+};
+
+struct AgentConfig {
+  std::string file;         // the agent file as given
+  std::string environment;  // empty: a catalog-only file
+  SourceLocation environmentWhere;
+  std::vector<std::string> includes;  // resolved file paths, in load order
+  AgentDefaults defaults;
+  DnsSettings dns;
+  SchedulerSettings scheduler;
+  std::string listen;  // empty: from the command line / default
+  AlertSettings alerting;  // alerting is on when alerting.alertmanagers is not empty
+  std::vector<MaintenanceWindow> maintenance;
+  Catalog catalog;
+};
+
+}  // namespace envprobe

@@ -1,0 +1,180 @@
+#include "probe/config/yaml/config_loader.hpp"
+
+#include <glob.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "probe/config/yaml/alerting_parser.hpp"
+#include "probe/config/yaml/catalog_parser.hpp"
+#include "probe/base/duration.hpp"
+#include "probe/config/yaml/yaml_reader.hpp"
+
+namespace envprobe {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::optional<YAML::Node> readYaml(const std::string& path, Diagnostics& diags) {
+  std::ifstream in(path);
+  if (!in) {
+    diags.error({path, 0, 0}, "", "cannot read file");
+    return std::nullopt;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    YAML::Node node = YAML::Load(text.str());
+    if (node.IsNull()) node = YAML::Node(YAML::NodeType::Map);  // an empty file is an empty map
+    return node;
+  } catch (const YAML::Exception& e) {
+    diags.error({path, e.mark.is_null() ? 0 : e.mark.line + 1,
+                 e.mark.is_null() ? 0 : e.mark.column + 1},
+                "", "invalid YAML: " + e.msg);
+    return std::nullopt;
+  }
+}
+
+std::vector<std::string> expandInclude(const YamlContext& ctx, const YAML::Node& node,
+                                       const std::string& path, const fs::path& baseDir,
+                                       const std::string& pattern) {
+  const fs::path full = fs::path(pattern).is_absolute() ? fs::path(pattern) : baseDir / pattern;
+  glob_t matches{};
+  const int rc = glob(full.c_str(), GLOB_ERR, nullptr, &matches);
+  std::vector<std::string> out;
+  if (rc == 0) {
+    for (std::size_t i = 0; i < matches.gl_pathc; ++i) out.emplace_back(matches.gl_pathv[i]);
+  }
+  globfree(&matches);
+  if (out.empty()) ctx.error(node, path, "\"" + pattern + "\" matches no file (relative to " +
+                                             (baseDir.empty() ? "." : baseDir.string()) + ")");
+  return out;
+}
+
+void parseCatalogKeys(const YamlContext& ctx, const MapReader& reader, Catalog& catalog) {
+  if (auto envs = reader.get("environments")) parseEnvironments(ctx, *envs, catalog);
+  if (auto services = reader.get("services")) parseServices(ctx, *services, catalog);
+}
+
+void parseAgentKeys(const YamlContext& ctx, const MapReader& reader, AgentConfig& config) {
+  if (auto env = reader.string("environment")) {
+    if (env->empty()) ctx.error(*reader.get("environment"), "environment", "must not be empty");
+    config.environment = *env;
+    config.environmentWhere = reader.where("environment");
+  }
+  if (auto v = reader.string("listen")) config.listen = *v;
+  if (auto defaults = reader.get("defaults")) {
+    MapReader d(ctx, *defaults, "defaults", {"interval", "timeout", "address_mode"});
+    if (auto v = d.duration("interval")) config.defaults.interval = *v;
+    if (auto v = d.duration("timeout")) config.defaults.timeout = *v;
+    if (auto v = d.choice("address_mode", {"first", "all"}))
+      config.defaults.addressMode = *v == "all" ? AddressMode::All : AddressMode::First;
+    if (config.defaults.timeout > config.defaults.interval)
+      ctx.error(*defaults, "defaults.timeout",
+                "timeout " + formatDuration(config.defaults.timeout) + " exceeds interval " +
+                    formatDuration(config.defaults.interval));
+  }
+  if (auto dns = reader.get("dns")) {
+    MapReader d(ctx, *dns, "dns", {"servers", "timeout", "tries"});
+    if (auto v = d.stringList("servers")) config.dns.servers = *v;
+    if (auto v = d.duration("timeout")) config.dns.timeout = *v;
+    if (auto v = d.integer("tries", 1, 10)) config.dns.tries = *v;
+  }
+  if (auto scheduler = reader.get("scheduler")) {
+    MapReader s(ctx, *scheduler, "scheduler", {"jitter", "max_inflight"});
+    if (auto v = s.number("jitter", 0.0, 0.5)) config.scheduler.jitter = *v;
+    if (auto v = s.integer("max_inflight", 1, 100000)) config.scheduler.maxInflight = *v;
+  }
+}
+
+// Cross-file rules, checked once everything is loaded.
+void validateReferences(const AgentConfig& config, Diagnostics& diags) {
+  const Catalog& catalog = config.catalog;
+  auto declared = [&](const std::string& env) { return catalog.findEnvironment(env) != nullptr; };
+  std::string known;
+  for (const auto& env : catalog.environments) known += (known.empty() ? "" : ", ") + env.name;
+  if (!config.environment.empty() && !declared(config.environment)) {
+    diags.error(config.environmentWhere, "environment",
+                "environment \"" + config.environment + "\" is not declared in `environments` (" +
+                    (known.empty() ? "none declared" : "declared: " + known) + ")");
+  }
+  for (std::size_t i = 0; i < catalog.services.size(); ++i) {
+    const ServiceDef& service = catalog.services[i];
+    auto checkMap = [&](const std::map<std::string, SourceLocation>& where, const std::string& key) {
+      for (const auto& [env, loc] : where) {
+        if (declared(env)) continue;
+        std::vector<std::string> names;
+        for (const auto& e : catalog.environments) names.push_back(e.name);
+        const std::string suggestion = closestMatch(env, names);
+        diags.error(loc, "services[" + std::to_string(i) + "]." + key + "." + env,
+                    "unknown environment \"" + env + "\"" +
+                        (suggestion.empty() ? "" : " (did you mean \"" + suggestion + "\"?)") +
+                        "; declared: " + known);
+      }
+    };
+    checkMap(service.internal.envWhere, "hostnames.internal");
+    checkMap(service.publicNames.envWhere, "hostnames.public");
+    checkMap(service.backendsWhere, "backends");
+    for (std::size_t c = 0; c < service.checks.size(); ++c) {
+      const CheckDef& check = service.checks[c];
+      if (!check.interval && !check.timeout) continue;  // the defaults were checked already
+      const Duration interval = check.interval.value_or(config.defaults.interval);
+      const Duration timeout = check.timeout.value_or(config.defaults.timeout);
+      if (timeout > interval)
+        diags.error(check.where,
+                    "services[" + std::to_string(i) + "].checks[" + std::to_string(c) + "]",
+                    "timeout " + formatDuration(timeout) + " exceeds interval " +
+                        formatDuration(interval));
+    }
+  }
+}
+
+}  // namespace
+
+LoadResult loadConfig(const std::string& path) {
+  LoadResult result;
+  AgentConfig& config = result.config;
+  config.file = path;
+  auto root = readYaml(path, result.diagnostics);
+  if (!root) return result;
+  YamlContext ctx(path, result.diagnostics);
+  MapReader reader(ctx, *root, "",
+                   {"environment", "include", "defaults", "dns", "scheduler", "listen", "alerting",
+                    "maintenance", "environments", "services"});
+  if (!reader.isMap()) return result;
+  parseAgentKeys(ctx, reader, config);
+  if (auto alerting = reader.get("alerting")) parseAlerting(ctx, *alerting, config);
+  if (auto maintenance = reader.get("maintenance")) parseMaintenance(ctx, *maintenance, config);
+  parseCatalogKeys(ctx, reader, config.catalog);
+
+  if (auto includes = reader.get("include")) {
+    const fs::path baseDir = fs::path(path).parent_path();
+    std::vector<std::string> files;
+    if (auto patterns = ctx.stringList(*includes, "include")) {
+      for (std::size_t i = 0; i < patterns->size(); ++i) {
+        for (auto& f : expandInclude(ctx, (*includes)[i], "include[" + std::to_string(i) + "]",
+                                     baseDir, (*patterns)[i]))
+          files.push_back(std::move(f));
+      }
+    }
+    std::set<std::string> seen;
+    for (const auto& file : files) {
+      const std::string canonical = fs::weakly_canonical(file).string();
+      if (!seen.insert(canonical).second || canonical == fs::weakly_canonical(path).string())
+        continue;
+      config.includes.push_back(file);
+      auto node = readYaml(file, result.diagnostics);
+      if (!node) continue;
+      YamlContext includeCtx(file, result.diagnostics);
+      MapReader includeReader(includeCtx, *node, "", {"environments", "services"});
+      parseCatalogKeys(includeCtx, includeReader, config.catalog);
+    }
+  }
+  validateReferences(config, result.diagnostics);
+  return result;
+}
+
+}  // namespace envprobe

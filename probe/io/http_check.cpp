@@ -1,0 +1,231 @@
+#include "probe/io/http_check.hpp"
+
+#include <openssl/asn1.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <ctime>
+#include <strings.h>
+
+namespace envprobe {
+
+namespace {
+
+int sslContextIndex() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+std::int64_t notAfterUnix(X509* cert) {
+  const ASN1_TIME* notAfter = X509_get0_notAfter(cert);
+  std::tm tm{};
+  if (!notAfter || ASN1_TIME_to_tm(notAfter, &tm) != 1) return 0;
+  return static_cast<std::int64_t>(timegm(&tm));
+}
+
+void noteCertificate(CertificateFacts& facts, X509* cert) {
+  if (!cert) return;
+  const std::int64_t expiry = notAfterUnix(cert);
+  if (expiry == 0) return;
+  if (!facts.present || expiry < facts.earliestExpiryUnix) facts.earliestExpiryUnix = expiry;
+  facts.present = true;
+}
+
+// Called by OpenSSL while verifying the peer's chain, also when verification fails. It only
+// records what it sees; the verification outcome is OpenSSL's and curl's.
+int onVerify(int preverifyOk, X509_STORE_CTX* storeCtx) {
+  auto* ssl = static_cast<SSL*>(
+      X509_STORE_CTX_get_ex_data(storeCtx, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  auto* check = ssl ? static_cast<HttpCheck*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl),
+                                                                  sslContextIndex()))
+                    : nullptr;
+  if (check) {
+    // The chain the server sent (the leaf first), whatever the error is and wherever it is found.
+    if (STACK_OF(X509)* sent = X509_STORE_CTX_get0_untrusted(storeCtx)) {
+      for (int i = 0; i < sk_X509_num(sent); ++i) noteCertificate(check->cert_, sk_X509_value(sent, i));
+    }
+    noteCertificate(check->cert_, X509_STORE_CTX_get_current_cert(storeCtx));
+  }
+  return preverifyOk;
+}
+
+std::string trim(std::string s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  std::size_t i = 0;
+  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+  return s.substr(i);
+}
+
+}  // namespace
+
+TransportError transportErrorFor(CURLcode code, bool bodyTooLarge) {
+  if (bodyTooLarge) return TransportError::BodyTooLarge;
+  switch (code) {
+    case CURLE_OK: return TransportError::None;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_SEND_ERROR: return TransportError::Connect;
+    case CURLE_OPERATION_TIMEDOUT: return TransportError::Timeout;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH: return TransportError::Tls;
+    case CURLE_TOO_MANY_REDIRECTS: return TransportError::Redirects;
+    case CURLE_FILESIZE_EXCEEDED: return TransportError::BodyTooLarge;
+    default: return TransportError::Other;
+  }
+}
+
+HttpCheck::HttpCheck(const HttpRequest& request) {
+  const HttpCheckSpec& spec = *request.spec;
+  easy_ = curl_easy_init();
+  bodyLimit_ = spec.bodyLimitBytes;
+  curl_easy_setopt(easy_, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy_, CURLOPT_ERRORBUFFER, errorBuffer_);
+  curl_easy_setopt(easy_, CURLOPT_USERAGENT, "envprobe/" ENVPROBE_VERSION);
+  curl_easy_setopt(easy_, CURLOPT_TIMEOUT_MS, std::max(1L, request.timeoutMs));
+  // A fresh connection per probe, so connect and TLS are measured every time.
+  curl_easy_setopt(easy_, CURLOPT_FRESH_CONNECT, 1L);
+  curl_easy_setopt(easy_, CURLOPT_FORBID_REUSE, 1L);
+  curl_easy_setopt(easy_, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+  curl_easy_setopt(easy_, CURLOPT_ACCEPT_ENCODING, "");
+  curl_easy_setopt(easy_, CURLOPT_FOLLOWLOCATION, spec.followRedirects ? 1L : 0L);
+  curl_easy_setopt(easy_, CURLOPT_MAXREDIRS, static_cast<long>(spec.maxRedirects));
+  curl_easy_setopt(easy_, CURLOPT_WRITEFUNCTION, &HttpCheck::onBody);
+  curl_easy_setopt(easy_, CURLOPT_WRITEDATA, this);
+  curl_easy_setopt(easy_, CURLOPT_HEADERFUNCTION, &HttpCheck::onHeader);
+  curl_easy_setopt(easy_, CURLOPT_HEADERDATA, this);
+  if (spec.method == "HEAD") curl_easy_setopt(easy_, CURLOPT_NOBODY, 1L);
+  else if (spec.method != "GET") curl_easy_setopt(easy_, CURLOPT_CUSTOMREQUEST, spec.method.c_str());
+  if (!spec.body.empty() || spec.method == "POST" || spec.method == "PUT" ||
+      spec.method == "PATCH") {
+    curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE, static_cast<long>(spec.body.size()));
+    curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, spec.body.c_str());
+  }
+  for (const auto& [name, value] : spec.headers)
+    requestHeaders_ = curl_slist_append(requestHeaders_, (name + ": " + value).c_str());
+  if (requestHeaders_) curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, requestHeaders_);
+
+  if (!request.connectAddress.empty()) {
+    const bool v6 = request.connectAddress.find(':') != std::string::npos;
+    const std::string address = v6 ? "[" + request.connectAddress + "]" : request.connectAddress;
+    const int connectPort = request.connectPort ? request.connectPort : request.port;
+    const std::string rule = request.hostname + ":" + std::to_string(request.port) + ":" + address +
+                             ":" + std::to_string(connectPort);
+    connectTo_ = curl_slist_append(connectTo_, rule.c_str());
+    curl_easy_setopt(easy_, CURLOPT_CONNECT_TO, connectTo_);
+  }
+  if (spec.tls.insecureSkipVerify) {
+    curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  if (!spec.tls.caFile.empty()) curl_easy_setopt(easy_, CURLOPT_CAINFO, spec.tls.caFile.c_str());
+  if (request.url.rfind("https:", 0) == 0) {
+    curl_easy_setopt(easy_, CURLOPT_SSL_CTX_FUNCTION, &HttpCheck::onSslContext);
+    curl_easy_setopt(easy_, CURLOPT_SSL_CTX_DATA, this);
+  }
+}
+
+HttpCheck::~HttpCheck() {
+  curl_easy_cleanup(easy_);
+  curl_slist_free_all(requestHeaders_);
+  curl_slist_free_all(connectTo_);
+}
+
+CURLcode HttpCheck::onSslContext(CURL* /*easy*/, void* sslCtx, void* self) {
+  auto* ctx = static_cast<SSL_CTX*>(sslCtx);
+  SSL_CTX_set_ex_data(ctx, sslContextIndex(), self);
+  // Keep curl's verify mode; only add the callback that records the certificates.
+  SSL_CTX_set_verify(ctx, SSL_CTX_get_verify_mode(ctx), &onVerify);
+  return CURLE_OK;
+}
+
+std::size_t HttpCheck::onBody(char* data, std::size_t size, std::size_t n, void* self) {
+  auto* check = static_cast<HttpCheck*>(self);
+  const std::size_t bytes = size * n;
+  auto& body = check->observation_.body;
+  if (static_cast<std::int64_t>(body.size() + bytes) > check->bodyLimit_) {
+    check->bodyTooLarge_ = true;
+    return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+  }
+  body.append(data, bytes);
+  return bytes;
+}
+
+std::size_t HttpCheck::onHeader(char* data, std::size_t size, std::size_t n, void* self) {
+  auto* check = static_cast<HttpCheck*>(self);
+  const std::size_t bytes = size * n;
+  const std::string line(data, bytes);
+  if (line.rfind("HTTP/", 0) == 0) {
+    check->observation_.headers.clear();  // a new response (redirect or 100-continue)
+    return bytes;
+  }
+  const auto colon = line.find(':');
+  if (colon != std::string::npos)
+    check->observation_.headers.emplace_back(trim(line.substr(0, colon)),
+                                             trim(line.substr(colon + 1)));
+  return bytes;
+}
+
+Observation HttpCheck::finish(CURLcode result) {
+  Observation obs = std::move(observation_);
+  obs.transportError = transportErrorFor(result, bodyTooLarge_);
+  if (obs.transportError == TransportError::BodyTooLarge)
+    obs.transportDetail = "body exceeds the limit of " + std::to_string(bodyLimit_) + " bytes";
+  else if (result != CURLE_OK)
+    obs.transportDetail = errorBuffer_[0] ? errorBuffer_ : curl_easy_strerror(result);
+  long code = 0;
+  curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &code);
+  obs.statusCode = static_cast<int>(code);
+  long version = 0;
+  curl_easy_getinfo(easy_, CURLINFO_HTTP_VERSION, &version);
+  obs.httpVersion = version == CURL_HTTP_VERSION_1_0   ? 1.0
+                    : version == CURL_HTTP_VERSION_1_1 ? 1.1
+                    : version == CURL_HTTP_VERSION_2_0 ? 2.0
+                    : version == CURL_HTTP_VERSION_3   ? 3.0
+                                                       : 0.0;
+  curl_off_t length = -1;
+  curl_easy_getinfo(easy_, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+  obs.contentLength = length >= 0 ? length : static_cast<std::int64_t>(obs.body.size());
+  long redirects = 0;
+  curl_easy_getinfo(easy_, CURLINFO_REDIRECT_COUNT, &redirects);
+  obs.redirects = static_cast<int>(redirects);
+  char* scheme = nullptr;
+  curl_easy_getinfo(easy_, CURLINFO_SCHEME, &scheme);
+  obs.ssl = scheme && (std::strcmp(scheme, "https") == 0 || std::strcmp(scheme, "HTTPS") == 0);
+  long verify = 1;
+  curl_easy_getinfo(easy_, CURLINFO_SSL_VERIFYRESULT, &verify);
+  obs.cert = cert_;
+  obs.cert.verified = cert_.present && verify == 0 && result == CURLE_OK;
+
+  curl_off_t lookup = 0, connect = 0, appconnect = 0, pretransfer = 0, starttransfer = 0,
+             total = 0;
+  curl_easy_getinfo(easy_, CURLINFO_NAMELOOKUP_TIME_T, &lookup);
+  curl_easy_getinfo(easy_, CURLINFO_CONNECT_TIME_T, &connect);
+  curl_easy_getinfo(easy_, CURLINFO_APPCONNECT_TIME_T, &appconnect);
+  curl_easy_getinfo(easy_, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
+  curl_easy_getinfo(easy_, CURLINFO_STARTTRANSFER_TIME_T, &starttransfer);
+  curl_easy_getinfo(easy_, CURLINFO_TOTAL_TIME_T, &total);
+  auto secs = [](curl_off_t us) { return static_cast<double>(std::max<curl_off_t>(us, 0)) / 1e6; };
+  const curl_off_t connected = std::max(connect, lookup);
+  const curl_off_t secured = appconnect > 0 ? appconnect : connected;
+  obs.phases.connect = secs(connected - lookup);
+  obs.phases.tls = secs(appconnect > 0 ? appconnect - connected : 0);
+  obs.phases.processing = secs(starttransfer > 0 ? starttransfer - std::max(secured, pretransfer) : 0);
+  obs.phases.transfer = secs(starttransfer > 0 ? total - starttransfer : 0);
+  obs.durationSeconds = secs(total);
+  for (const auto& [name, value] : obs.headers) {
+    if (name.size() == 6 && strncasecmp(name.c_str(), "server", 6) == 0) obs.serverHeader = value;
+  }
+  return obs;
+}
+
+}  // namespace envprobe

@@ -1,0 +1,69 @@
+#include "probe/metrics/agent_metrics.hpp"
+
+namespace envprobe {
+
+namespace {
+
+const prometheus::Histogram::BucketBoundaries kLatencyBuckets = {
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+const prometheus::Histogram::BucketBoundaries kLagBuckets = {
+    0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5};
+
+}  // namespace
+
+AgentMetrics::AgentMetrics(prometheus::Registry& registry, const std::string& env)
+    : env_(env),
+      targets_(prometheus::BuildGauge()
+                   .Name("envprobe_targets")
+                   .Help("Targets the agent probes")
+                   .Register(registry)
+                   .Add({{"env", env}})),
+      inflight_(prometheus::BuildGauge()
+                    .Name("envprobe_inflight_probes")
+                    .Help("Probes running now")
+                    .Register(registry)
+                    .Add({})),
+      skipped_(prometheus::BuildCounter()
+                   .Name("envprobe_skipped_runs_total")
+                   .Help("Scheduled runs skipped because the previous run was still in flight or "
+                         "the in-flight cap was reached")
+                   .Register(registry)
+                   .Add({})),
+      lag_(prometheus::BuildHistogram()
+               .Name("envprobe_scheduler_lag_seconds")
+               .Help("Delay between a run's due time and its start")
+               .Register(registry)
+               .Add({}, kLagBuckets)),
+      probeDuration_(prometheus::BuildHistogram()
+                         .Name("envprobe_probe_duration_seconds")
+                         .Help("Probe duration, DNS included")
+                         .Register(registry)),
+      probes_(prometheus::BuildCounter()
+                  .Name("envprobe_probes_total")
+                  .Help("Probes run, by result")
+                  .Register(registry)),
+      probesOk_(probes_.Add({{"result", "success"}})),
+      probesFailed_(probes_.Add({{"result", "failure"}})) {
+  prometheus::BuildGauge()
+      .Name("envprobe_build_info")
+      .Help("envprobe's version")
+      .Register(registry)
+      .Add({{"version", ENVPROBE_VERSION}, {"env", env}})
+      .Set(1);
+}
+
+void AgentMetrics::observeProbe(const std::string& service, const std::string& check,
+                                const std::string& visibility, double seconds, bool ok) {
+  auto key = std::make_tuple(service, check, visibility);
+  auto it = histograms_.find(key);
+  if (it == histograms_.end()) {
+    auto& h = probeDuration_.Add(
+        {{"env", env_}, {"service", service}, {"check", check}, {"visibility", visibility}},
+        kLatencyBuckets);
+    it = histograms_.emplace(key, &h).first;
+  }
+  it->second->Observe(seconds);
+  (ok ? probesOk_ : probesFailed_).Increment();
+}
+
+}  // namespace envprobe

@@ -1,0 +1,163 @@
+#include "probe/metrics/probe_metrics.hpp"
+
+namespace envprobe {
+
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+std::vector<ClientMetric::Label> labelsOf(const SeriesState& s) {
+  std::vector<ClientMetric::Label> labels = {{"env", s.env},         {"service", s.service},
+                                             {"check", s.check},     {"hostname", s.hostname},
+                                             {"visibility", s.visibility}};
+  if (!s.address.empty()) labels.push_back({"address", s.address});
+  return labels;
+}
+
+class FamilyBuilder {
+ public:
+  FamilyBuilder(std::string name, std::string help, MetricType type) {
+    family_.name = std::move(name);
+    family_.help = std::move(help);
+    family_.type = type;
+  }
+  void add(std::vector<ClientMetric::Label> labels, double value) {
+    ClientMetric metric;
+    metric.label = std::move(labels);
+    if (family_.type == MetricType::Counter) metric.counter.value = value;
+    else metric.gauge.value = value;
+    family_.metric.push_back(std::move(metric));
+  }
+  MetricFamily take() { return std::move(family_); }
+
+ private:
+  MetricFamily family_;
+};
+
+}  // namespace
+
+void ProbeMetrics::record(const ProbeResult& result) {
+  const Target& t = result.target->target;
+  const Observation& obs = result.observation;
+  std::lock_guard<std::mutex> lock(mutex_);
+  SeriesState& s = series_[t.id + '\n' + result.address];
+  if (s.targetId.empty()) {
+    s.targetId = t.id;
+    s.env = t.env;
+    s.service = t.service;
+    s.check = t.check;
+    s.hostname = t.hostname;
+    s.visibility = toString(t.visibility);
+    s.address = result.address;
+    s.url = t.url;
+  }
+  s.success = result.verdict.ok;
+  s.reason = result.verdict.reason;
+  s.detail = result.verdict.detail;
+  s.durationSeconds = obs.durationSeconds;
+  s.statusCode = obs.statusCode;
+  s.phases = obs.phases;
+  s.dnsSeconds = obs.dnsSeconds;
+  s.contentLength = obs.contentLength;
+  s.httpVersion = obs.httpVersion;
+  s.ssl = obs.ssl;
+  s.redirects = obs.redirects;
+  s.certPresent = obs.cert.present;
+  if (obs.cert.present) s.certExpiry = obs.cert.earliestExpiryUnix;
+  s.failedDueToRegex = result.verdict.failedDueToRegex;
+  s.lastProbeUnix = std::chrono::duration_cast<std::chrono::seconds>(
+                        result.finishedAt.time_since_epoch())
+                        .count();
+  s.serverHeader = obs.serverHeader;
+  s.resolvedAddress = obs.resolvedAddress;
+  ++s.probes;
+  if (!result.verdict.ok) ++s.failures[result.verdict.reason];
+}
+
+void ProbeMetrics::removeTarget(const std::string& targetId) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = series_.lower_bound(targetId + '\n');
+  while (it != series_.end() && it->second.targetId == targetId) it = series_.erase(it);
+}
+
+std::vector<SeriesState> ProbeMetrics::snapshot() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<SeriesState> out;
+  out.reserve(series_.size());
+  for (const auto& [key, s] : series_) out.push_back(s);
+  return out;
+}
+
+std::vector<MetricFamily> ProbeMetrics::Collect() const {
+  FamilyBuilder success("probe_success", "Whether the probe succeeded", MetricType::Gauge);
+  FamilyBuilder duration("probe_duration_seconds", "How long the probe took, DNS included",
+                         MetricType::Gauge);
+  FamilyBuilder status("probe_http_status_code", "HTTP status code of the last response",
+                       MetricType::Gauge);
+  FamilyBuilder phases("probe_http_duration_seconds", "Duration of the HTTP request by phase",
+                       MetricType::Gauge);
+  FamilyBuilder dns("probe_dns_lookup_time_seconds", "How long the DNS lookup took",
+                    MetricType::Gauge);
+  FamilyBuilder length("probe_http_content_length", "Length of the HTTP content response",
+                       MetricType::Gauge);
+  FamilyBuilder version("probe_http_version", "HTTP version of the response", MetricType::Gauge);
+  FamilyBuilder ssl("probe_http_ssl", "Whether TLS was used for the final request",
+                    MetricType::Gauge);
+  FamilyBuilder redirects("probe_http_redirects", "Number of redirects followed",
+                          MetricType::Gauge);
+  FamilyBuilder expiry("probe_ssl_earliest_cert_expiry",
+                       "Earliest notAfter in the peer's chain, unix seconds (also when the "
+                       "certificate did not verify)",
+                       MetricType::Gauge);
+  FamilyBuilder regex("probe_failed_due_to_regex", "Whether the probe failed on a regex",
+                      MetricType::Gauge);
+  FamilyBuilder failures("probe_failures_total", "Failed probes by reason", MetricType::Counter);
+  FamilyBuilder failing("envprobe_probe_failure_reason",
+                        "1 for the reason the target is failing now; absent while it passes",
+                        MetricType::Gauge);
+  FamilyBuilder last("envprobe_probe_last_run_timestamp_seconds", "When the last probe finished",
+                     MetricType::Gauge);
+
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& [key, s] : series_) {
+    const auto labels = labelsOf(s);
+    success.add(labels, s.success ? 1 : 0);
+    duration.add(labels, s.durationSeconds);
+    status.add(labels, s.statusCode);
+    const std::pair<const char*, double> phaseValues[] = {
+        {"resolve", s.phases.resolve}, {"connect", s.phases.connect}, {"tls", s.phases.tls},
+        {"processing", s.phases.processing}, {"transfer", s.phases.transfer}};
+    for (const auto& [phase, value] : phaseValues) {
+      auto withPhase = labels;
+      withPhase.push_back({"phase", phase});
+      phases.add(std::move(withPhase), value);
+    }
+    dns.add(labels, s.dnsSeconds);
+    length.add(labels, static_cast<double>(s.contentLength));
+    version.add(labels, s.httpVersion);
+    ssl.add(labels, s.ssl ? 1 : 0);
+    redirects.add(labels, s.redirects);
+    if (s.certPresent) expiry.add(labels, static_cast<double>(s.certExpiry));
+    regex.add(labels, s.failedDueToRegex ? 1 : 0);
+    for (const auto& [reason, count] : s.failures) {
+      auto withReason = labels;
+      withReason.push_back({"reason", toString(reason)});
+      failures.add(std::move(withReason), static_cast<double>(count));
+    }
+    if (!s.success) {
+      auto withReason = labels;
+      withReason.push_back({"reason", toString(s.reason)});
+      failing.add(std::move(withReason), 1);
+    }
+    last.add(labels, static_cast<double>(s.lastProbeUnix));
+  }
+  std::vector<MetricFamily> out;
+  for (auto* b : {&success, &duration, &status, &phases, &dns, &length, &version, &ssl,
+                  &redirects, &expiry, &regex, &failures, &failing, &last})
+    out.push_back(b->take());
+  return out;
+}
+
+}  // namespace envprobe

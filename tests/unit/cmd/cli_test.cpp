@@ -1,0 +1,259 @@
+#include "probe/cmd/cli.hpp"
+
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/unit/test_files.hpp"
+
+using envprobe::CommandLine;
+using envprobe::testing::TempDir;
+using Catch::Matchers::Contains;
+using Catch::Matchers::VectorContains;
+
+namespace {
+
+CommandLine parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "envprobe");
+  return envprobe::parseCommandLine(static_cast<int>(args.size()), args.data());
+}
+
+std::string quoted(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+struct Run {
+  int exitCode = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs the real binary with `args` (already shell-quoted), capturing stdout and stderr.
+Run runEnvprobe(const std::string& args) {
+  TempDir dir;
+  const std::string out = (dir.path() / "stdout").string(), err = (dir.path() / "stderr").string();
+  const std::string command = quoted(ENVPROBE_BINARY) + " " + args + " </dev/null >" +
+                              quoted(out) + " 2>" + quoted(err);
+  const int status = std::system(command.c_str());
+  Run run;
+  REQUIRE(status != -1);
+  REQUIRE(WIFEXITED(status));
+  run.exitCode = WEXITSTATUS(status);
+  run.out = readFile(out);
+  run.err = readFile(err);
+  return run;
+}
+
+std::string source(const std::string& relative) {
+  return std::string(ENVPROBE_SOURCE_DIR) + "/" + relative;
+}
+
+std::vector<std::string> words(const std::string& line) {
+  std::istringstream in(line);
+  std::vector<std::string> out;
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("cli: defaults when only a command is given", "[cli]") {
+  const auto cl = parse({"run"});
+  CHECK(cl.errors.empty());
+  CHECK(cl.command == "run");
+  CHECK(cl.args.empty());
+  CHECK(cl.configFile.empty());
+  CHECK(cl.listenAddress.empty());  // the config's `listen` applies
+  CHECK(cl.logLevel == "info");
+  CHECK(cl.logFormat == "logfmt");
+  CHECK(cl.format == "table");
+  CHECK_FALSE(cl.listTargets);
+}
+
+TEST_CASE("cli: valued flags take --name=value and --name value", "[cli]") {
+  SECTION("with =") {
+    const auto cl = parse({"--config.file=config/at.yaml", "--web.listen-address=127.0.0.1:9999",
+                           "run"});
+    CHECK(cl.errors.empty());
+    CHECK(cl.configFile == "config/at.yaml");
+    CHECK(cl.listenAddress == "127.0.0.1:9999");
+    CHECK(cl.command == "run");
+  }
+  SECTION("with a separate value") {
+    const auto cl = parse({"run", "--config.file", "config/at.yaml", "--web.listen-address",
+                           ":8080"});
+    CHECK(cl.errors.empty());
+    CHECK(cl.configFile == "config/at.yaml");
+    CHECK(cl.listenAddress == ":8080");
+    CHECK(cl.command == "run");
+    CHECK(cl.args.empty());
+  }
+  SECTION("a value may contain '='") {
+    const auto cl = parse({"--config.file=a=b.yaml", "run"});
+    CHECK(cl.configFile == "a=b.yaml");
+  }
+}
+
+TEST_CASE("cli: --log.level accepts the four levels only", "[cli]") {
+  const std::string level = GENERATE(as<std::string>{}, "debug", "info", "warn", "error");
+  const std::string flag = "--log.level=" + level;
+  const auto cl = parse({flag.c_str(), "run"});
+  CHECK(cl.errors.empty());
+  CHECK(cl.logLevel == level);
+  const auto bad = parse({"--log.level=verbose", "run"});
+  REQUIRE(bad.errors.size() == 1);
+  CHECK(bad.errors[0] == "--log.level must be debug, info, warn or error, got \"verbose\"");
+}
+
+TEST_CASE("cli: --log.format accepts logfmt and json only", "[cli]") {
+  CHECK(parse({"--log.format=json", "run"}).errors.empty());
+  CHECK(parse({"--log.format", "logfmt", "run"}).errors.empty());
+  CHECK(parse({"--log.format=xml", "run"}).errors ==
+        std::vector<std::string>{"--log.format must be logfmt or json, got \"xml\""});
+}
+
+TEST_CASE("cli: unknown flags and flags without a value are errors", "[cli]") {
+  CHECK(parse({"--bogus", "run"}).errors == std::vector<std::string>{"unknown flag --bogus"});
+  CHECK(parse({"--config.fil=x", "run"}).errors ==
+        std::vector<std::string>{"unknown flag --config.fil"});
+  CHECK(parse({"run", "--config.file"}).errors ==
+        std::vector<std::string>{"flag --config.file needs a value"});
+  const auto both = parse({"--nope", "--log.level=loud", "run"});
+  CHECK(both.errors.size() == 2);
+}
+
+TEST_CASE("cli: check-config takes the file as a positional argument", "[cli]") {
+  SECTION("positional") {
+    const auto cl = parse({"check-config", "config/at.yaml"});
+    CHECK(cl.errors.empty());
+    CHECK(cl.command == "check-config");
+    CHECK(cl.configFile == "config/at.yaml");
+    CHECK(cl.args.empty());
+  }
+  SECTION("the flag wins over a positional") {
+    const auto cl = parse({"--config.file=a.yaml", "check-config", "b.yaml"});
+    CHECK(cl.configFile == "a.yaml");
+    CHECK(cl.args == std::vector<std::string>{"b.yaml"});
+  }
+  SECTION("--list-targets") {
+    const auto cl = parse({"check-config", "--list-targets", "config/at.yaml"});
+    CHECK(cl.listTargets);
+    CHECK(cl.configFile == "config/at.yaml");
+  }
+  SECTION("other commands keep their positionals") {
+    const auto cl = parse({"once", "x"});
+    CHECK(cl.configFile.empty());
+    CHECK(cl.args == std::vector<std::string>{"x"});
+  }
+}
+
+TEST_CASE("cli: --help, -h and --version select their commands", "[cli]") {
+  CHECK(parse({"--help"}).command == "help");
+  CHECK(parse({"-h"}).command == "help");
+  CHECK(parse({"--version"}).command == "version");
+  CHECK(parse({}).command.empty());
+  CHECK_THAT(envprobe::usageText(), Contains("check-config FILE"));
+  CHECK_THAT(envprobe::usageText(), Contains("--config.file=FILE"));
+}
+
+TEST_CASE("cli: check-config on config/at.yaml exits 0 and prints the matrix", "[cli][binary]") {
+  const auto run = runEnvprobe("check-config " + quoted(source("config/at.yaml")));
+  INFO("stdout:\n" << run.out << "\nstderr:\n" << run.err);
+  CHECK(run.exitCode == 0);
+  CHECK_THAT(run.out, Contains("SUCCESS"));
+  CHECK_THAT(run.out, Contains("environment at probes 13 target(s)"));
+  std::istringstream lines(run.out);
+  std::vector<std::vector<std::string>> rows;
+  for (std::string line; std::getline(lines, line);) rows.push_back(words(line));
+  CHECK_THAT(rows, VectorContains(std::vector<std::string>{"SERVICE", "ENV", "TIER", "INTERNAL",
+                                                           "PUBLIC", "BACKENDS", "CHECKS",
+                                                           "TARGETS"}));
+  CHECK_THAT(rows, VectorContains(std::vector<std::string>{"shop", "at*", "nonprod",
+                                                           "shop.at.local", "shop-at.example.com",
+                                                           "2", "2", "8"}));
+  CHECK(run.err.empty());
+}
+
+TEST_CASE("cli: check-config --list-targets prints every target", "[cli][binary]") {
+  const auto run = runEnvprobe("check-config --list-targets " + quoted(source("config/at.yaml")));
+  CHECK(run.exitCode == 0);
+  CHECK_THAT(run.out, Contains("http://admin.at.local:8080/login"));
+  CHECK_THAT(run.out, Contains("https://shop-at.example.com/healthz"));
+}
+
+TEST_CASE("cli: check-config on a catalog with a coverage gap exits 1 and says where",
+          "[cli][binary]") {
+  const std::string services = source("tests/fixtures/coverage-gap/services.yaml");
+  const std::string agent = source("tests/fixtures/coverage-gap/at.yaml");
+  const auto run = runEnvprobe("check-config " + quoted(agent));
+  INFO("stdout:\n" << run.out << "\nstderr:\n" << run.err);
+  CHECK(run.exitCode == 1);
+  CHECK_THAT(run.err, Contains(services + ":11:9: error: services[0].hostnames.public"));
+  CHECK_THAT(run.err, Contains("service \"billing\""));
+  CHECK_THAT(run.err, Contains("environment \"at\""));
+  CHECK_THAT(run.err, Contains("FAILED"));
+  CHECK_THAT(run.out, !Contains("SUCCESS"));
+}
+
+TEST_CASE("cli: check-config reports every error of a broken file and exits 1", "[cli][binary]") {
+  TempDir dir;
+  const auto file = dir.write("agent.yaml", "environment: qa\ndefualts: {}\n");
+  const auto run = runEnvprobe("check-config " + quoted(file));
+  CHECK(run.exitCode == 1);
+  CHECK_THAT(run.err, Contains(file + ":1:14: error: environment:"));
+  CHECK_THAT(run.err, Contains(file + ":2:1: error: defualts: unknown key"));
+  CHECK_THAT(run.err, Contains("2 error(s)"));
+}
+
+TEST_CASE("cli: check-config on a missing file exits 1", "[cli][binary]") {
+  TempDir dir;
+  const auto file = (dir.path() / "absent.yaml").string();
+  const auto run = runEnvprobe("check-config " + quoted(file));
+  CHECK(run.exitCode == 1);
+  CHECK_THAT(run.err, Contains(file + ": error: cannot read file"));
+}
+
+TEST_CASE("cli: exit codes of --version, --help and bad invocations", "[cli][binary]") {
+  SECTION("--version") {
+    const auto run = runEnvprobe("--version");
+    CHECK(run.exitCode == 0);
+    CHECK_THAT(run.out, Catch::StartsWith("envprobe, version "));
+  }
+  SECTION("--help") {
+    const auto run = runEnvprobe("--help");
+    CHECK(run.exitCode == 0);
+    CHECK_THAT(run.out, Contains("usage: envprobe"));
+  }
+  SECTION("an unknown command") {
+    const auto run = runEnvprobe("frobnicate");
+    CHECK(run.exitCode == 2);
+    CHECK_THAT(run.err, Contains("unknown command \"frobnicate\""));
+  }
+  SECTION("an unknown flag") {
+    const auto run = runEnvprobe("--frob check-config x.yaml");
+    CHECK(run.exitCode == 2);
+    CHECK_THAT(run.err, Contains("unknown flag --frob"));
+  }
+  SECTION("no command") {
+    CHECK(runEnvprobe("").exitCode == 2);
+  }
+  SECTION("check-config without a file") {
+    const auto run = runEnvprobe("check-config");
+    CHECK(run.exitCode == 2);
+    CHECK_THAT(run.err, Contains("check-config FILE"));
+  }
+}
