@@ -189,6 +189,8 @@ Reason reasonFor(TransportError error) {
       return Reason::DnsNxdomain;
     case TransportError::DnsServfail:
       return Reason::DnsServfail;
+    case TransportError::DnsRefused:
+      return Reason::DnsRefused;
     case TransportError::DnsTimeout:
       return Reason::DnsTimeout;
     case TransportError::DnsOther:

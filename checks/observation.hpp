@@ -13,6 +13,7 @@ enum class TransportError {
   None,
   DnsNxdomain,
   DnsServfail,
+  DnsRefused,
   DnsTimeout,
   DnsOther,
   Connect,
@@ -46,6 +47,7 @@ struct Observation {
   std::string body;  // truncated at the body limit
   std::int64_t contentLength = -1;
   int redirects = 0;
+  std::string redirectUrl;  // a 3xx hop's Location made absolute; followed by the prober
   bool ssl = false;
   CertificateFacts cert;
   PhaseTimes phases;

@@ -10,6 +10,8 @@ const char* toString(Reason reason) {
       return "dns_nxdomain";
     case Reason::DnsServfail:
       return "dns_servfail";
+    case Reason::DnsRefused:
+      return "dns_refused";
     case Reason::DnsTimeout:
       return "dns_timeout";
     case Reason::Dns:

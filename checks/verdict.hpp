@@ -9,6 +9,7 @@ enum class Reason {
   None,
   DnsNxdomain,   // dns_nxdomain
   DnsServfail,   // dns_servfail
+  DnsRefused,    // dns_refused
   DnsTimeout,    // dns_timeout
   Dns,           // dns (other resolver failure, e.g. no addresses)
   Connect,       // connect

@@ -4,6 +4,7 @@
 #include "probe/cmd/check_config_command.hpp"
 #include "probe/cmd/cli.hpp"
 #include "probe/base/logging.hpp"
+#include "probe/io/signal_watcher.hpp"
 
 using namespace envprobe;
 
@@ -22,6 +23,8 @@ int main(int argc, char** argv) {
     std::cout << "envprobe, version " << ENVPROBE_VERSION << "\n";
     return 0;
   }
+  // Before any thread exists (the demo site's, civetweb's): the event loop reads these signals.
+  if (cl.command == "run" || cl.command == "demo") blockTerminationSignals();
   setupLogging(cl.logLevel, cl.logFormat);
   if (cl.command == "check-config") return runCheckConfig(cl, std::cout, std::cerr);
   if (cl.command == "run") return runAgentCommand(cl);

@@ -9,6 +9,7 @@
 #include "probe/config/yaml/config_loader.hpp"
 #include "probe/catalog/coverage_audit.hpp"
 #include "probe/web/http_server.hpp"
+#include "probe/metrics/internal_errors_metric.hpp"
 #include "probe/base/logging.hpp"
 #include "probe/io/signal_watcher.hpp"
 #include "probe/web/status_page.hpp"
@@ -44,6 +45,32 @@ std::string hostName() {
 
 }  // namespace
 
+namespace {
+
+// The shutdown sequence's flush step: how long undelivered alerts may hold up the exit.
+constexpr auto kAlertFlushBound = std::chrono::seconds(3);
+
+// Runs the loop until the router has delivered everything or the bound passes.
+void flushAlerts(EventLoop& loop, const AlertRouter& alerts) {
+  if (alerts.undelivered() == 0) return;
+  const auto until = loop.now() + kAlertFlushBound;
+  std::function<void()> poll;
+  poll = [&] {
+    if (alerts.undelivered() == 0 || loop.now() >= until) {
+      loop.stop();
+      return;
+    }
+    loop.addTimer(loop.now() + std::chrono::milliseconds(50), poll);
+  };
+  loop.addTimer(loop.now() + std::chrono::milliseconds(50), poll);
+  loop.run();
+  if (alerts.undelivered() > 0)
+    logWarn("stopping with undelivered alerts",
+            {{"alerts", std::to_string(alerts.undelivered())}});
+}
+
+}  // namespace
+
 int serveAgent(AgentConfig config, const std::string& listen, Duration stopAfter,
                const std::function<void(int, Agent&, EventLoop&)>& onStarted) {
   EventLoop loop;
@@ -56,8 +83,9 @@ int serveAgent(AgentConfig config, const std::string& listen, Duration stopAfter
   try {
     agent = std::make_unique<Agent>(config, loop);
     server = std::make_unique<HttpServer>(
-        listen, std::vector<std::shared_ptr<prometheus::Collectable>>{agent->registry(),
-                                                                      agent->probeMetrics()});
+        listen, std::vector<std::shared_ptr<prometheus::Collectable>>{
+                    agent->registry(), agent->probeMetrics(),
+                    std::make_shared<InternalErrorsMetric>()});
   } catch (const std::exception& e) {
     logError("cannot start", {{"err", e.what()}});
     return 1;
@@ -86,13 +114,18 @@ int serveAgent(AgentConfig config, const std::string& listen, Duration stopAfter
     if (config.alerting.externalUrl.empty())
       config.alerting.externalUrl = "http://" + hostName() + ":" + std::to_string(server->port());
     alerts = std::make_unique<AlertRouter>(config, loop, agent->curl(), *agent->registry());
-    agent->addListener([router = alerts.get()](const ProbeResult& r) { router->onResult(r); });
+    agent->addSink(*alerts);
   }
   agent->start();
   if (stopAfter.count() > 0) loop.addTimer(loop.now() + stopAfter, [&loop] { loop.stop(); });
   if (onStarted) onStarted(server->port(), *agent, loop);
   loop.run();
-  server.reset();  // stop serving before the state it reads goes away
+
+  // Shutdown, in order: stop probing (runs in flight cancelled, so nothing new reaches the
+  // alerts), deliver what the alerts still owe within a bound, stop serving, then destroy.
+  agent->stop();
+  if (alerts) flushAlerts(loop, *alerts);
+  server.reset();
   alerts.reset();
   agent.reset();
   logInfo("stopped");

@@ -1,12 +1,10 @@
 #include "probe/engine/agent.hpp"
 
-#include <algorithm>
-#include <deque>
-#include <random>
 #include <map>
+#include <random>
 
-#include "probe/catalog/catalog_expander.hpp"
 #include "probe/base/logging.hpp"
+#include "probe/catalog/catalog_expander.hpp"
 
 namespace envprobe {
 
@@ -22,6 +20,40 @@ std::vector<std::shared_ptr<ProbeTarget>> prepareTargets(const AgentConfig& conf
   return out;
 }
 
+// The probe series and the agent's own probe metrics.
+class Agent::MetricsSink : public ResultSink {
+ public:
+  MetricsSink(ProbeMetrics& series, AgentMetrics& agent) : series_(series), agent_(agent) {}
+  void onResult(const ProbeResult& result) override {
+    series_.record(result);
+    const Target& t = result.target->target;
+    agent_.observeProbe(t.service, t.check, toString(t.visibility),
+                        result.observation.durationSeconds, result.verdict.ok);
+    if (!result.verdict.ok)
+      logDebug("probe failed", {{"target", t.id},
+                                {"address", result.address},
+                                {"reason", toString(result.verdict.reason)},
+                                {"detail", result.verdict.detail}});
+  }
+  void onSeriesRemoved(const Target& target, const std::string& address) override {
+    series_.removeSeries(target.id, address);
+  }
+
+ private:
+  ProbeMetrics& series_;
+  AgentMetrics& agent_;
+};
+
+class Agent::ListenerSink : public ResultSink {
+ public:
+  explicit ListenerSink(Listener listener) : listener_(std::move(listener)) {}
+  void onResult(const ProbeResult& result) override { listener_(result); }
+  void onSeriesRemoved(const Target&, const std::string&) override {}
+
+ private:
+  Listener listener_;
+};
+
 Agent::Agent(const AgentConfig& config, EventLoop& loop)
     : config_(config),
       loop_(loop),
@@ -30,116 +62,43 @@ Agent::Agent(const AgentConfig& config, EventLoop& loop)
       agentMetrics_(*registry_, config.environment),
       resolver_(loop, config.dns),
       curl_(loop),
-      prober_(loop, resolver_, curl_),
-      scheduler_(SchedulerOptions{config.scheduler.jitter,
-                                  static_cast<std::size_t>(config.scheduler.maxInflight),
-                                  static_cast<std::uint64_t>(std::random_device{}())}) {
-  const auto now = loop_.now();
-  for (auto& target : prepareTargets(config)) {
-    const std::uint64_t key = scheduler_.add(target->target.id, target->target.interval, now);
-    targets_.emplace(key, std::move(target));
-  }
-  agentMetrics_.setTargets(targets_.size());
+      http_(loop, curl_),
+      io_{loop, resolver_, http_},
+      metricsSink_(std::make_unique<MetricsSink>(*probeMetrics_, agentMetrics_)) {
+  SessionTableObserver observer;
+  observer.lag = [this](double s) { agentMetrics_.observeLag(s); };
+  observer.inflight = [this](std::size_t n) { agentMetrics_.setInflight(n); };
+  observer.skipped = [this](std::uint64_t n) { agentMetrics_.addSkipped(n); };
+  observer.targets = [this](std::size_t n) { agentMetrics_.setTargets(n); };
+  sessions_ = std::make_unique<SessionTable>(
+      io_,
+      SchedulerOptions{config.scheduler.jitter,
+                       static_cast<std::size_t>(config.scheduler.maxInflight),
+                       static_cast<std::uint64_t>(std::random_device{}())},
+      std::move(observer));
+  sessions_->addSink(*metricsSink_);
+  for (auto& target : prepareTargets(config)) sessions_->add(std::move(target));
+  agentMetrics_.setTargets(sessions_->size());
 }
 
 Agent::~Agent() {
-  if (tickTimer_) loop_.cancelTimer(tickTimer_);
+  stop();
+  sessions_.reset();  // before the adapters and sinks they use
 }
 
-void Agent::onResult(const ProbeResult& result) {
-  probeMetrics_->record(result);
-  const Target& t = result.target->target;
-  agentMetrics_.observeProbe(t.service, t.check, toString(t.visibility),
-                             result.observation.durationSeconds, result.verdict.ok);
-  if (!result.verdict.ok)
-    logDebug("probe failed", {{"target", t.id},
-                              {"address", result.address},
-                              {"reason", toString(result.verdict.reason)},
-                              {"detail", result.verdict.detail}});
-  for (const auto& listener : listeners_) listener(result);
+void Agent::addListener(Listener listener) {
+  listenerSinks_.push_back(std::make_unique<ListenerSink>(std::move(listener)));
+  sessions_->addSink(*listenerSinks_.back());
 }
 
-void Agent::launch(std::uint64_t key, const std::shared_ptr<const ProbeTarget>& target) {
-  ++inflight_;
-  agentMetrics_.setInflight(inflight_);
-  prober_.probe(
-      target, [this](ProbeResult result) { onResult(result); },
-      [this, key] {
-        --inflight_;
-        agentMetrics_.setInflight(inflight_);
-        scheduler_.complete(key);
-        armTick();  // capacity freed: waiting runs may start
-      });
-}
+void Agent::start() { sessions_->start(); }
 
-void Agent::start() { armTick(); }
+void Agent::runOnce(std::function<void()> done) { sessions_->runOnce(std::move(done)); }
 
-void Agent::armTick() {
-  const auto next = scheduler_.nextDeadline();
-  if (!next) return;
-  if (tickTimer_ && *next >= tickAt_) return;  // already armed early enough
-  if (tickTimer_) loop_.cancelTimer(tickTimer_);
-  tickAt_ = *next;
-  tickTimer_ = loop_.addTimer(*next, [this] {
-    tickTimer_ = 0;
-    tickAt_ = EventLoop::TimePoint::max();
-    tick();
-  });
-}
-
-void Agent::tick() {
-  const auto now = loop_.now();
-  for (const DueRun& run : scheduler_.popDue(now)) {
-    auto it = targets_.find(run.targetKey);
-    if (it == targets_.end()) {
-      scheduler_.complete(run.targetKey);
-      continue;
-    }
-    agentMetrics_.observeLag(std::chrono::duration<double>(now - run.due).count());
-    launch(run.targetKey, it->second);
-  }
-  const std::uint64_t skipped = scheduler_.skippedRuns();
-  if (skipped > skippedSeen_) {
-    agentMetrics_.addSkipped(skipped - skippedSeen_);
-    skippedSeen_ = skipped;
-  }
-  armTick();
-}
-
-void Agent::runOnce(std::function<void()> done) {
-  struct OnceRun {
-    std::deque<std::shared_ptr<const ProbeTarget>> queue;
-    std::size_t remaining = 0;
-    std::function<void()> done;
-    std::function<void()> next;
-  };
-  auto state = std::make_shared<OnceRun>();
-  for (const auto& [key, target] : targets_) state->queue.push_back(target);
-  std::sort(state->queue.begin(), state->queue.end(),
-            [](const auto& a, const auto& b) { return a->target.id < b->target.id; });
-  state->remaining = state->queue.size();
-  state->done = std::move(done);
-  if (state->remaining == 0) {
-    loop_.post(state->done);
-    return;
-  }
-  std::weak_ptr<OnceRun> weak = state;
-  state->next = [this, weak] {
-    auto s = weak.lock();
-    if (!s || s->queue.empty()) return;
-    auto target = s->queue.front();
-    s->queue.pop_front();
-    prober_.probe(
-        target, [this](ProbeResult result) { onResult(result); },
-        [s] {
-          if (--s->remaining == 0) s->done();
-          else s->next();
-        });
-  };
-  const std::size_t parallel =
-      std::min<std::size_t>(state->queue.size(), static_cast<std::size_t>(config_.scheduler.maxInflight));
-  // `state` stays alive through the callbacks that capture it.
-  for (std::size_t i = 0; i < parallel; ++i) state->next();
+void Agent::stop() {
+  sessions_->stop();
+  http_.cancelAll();
+  resolver_.cancelAll();
 }
 
 }  // namespace envprobe

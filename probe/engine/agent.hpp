@@ -1,21 +1,21 @@
 #pragma once
-// The agent: targets, scheduler and prober wired onto one event loop. Decide, then apply: each
-// result is a value handed to the metrics and to listeners (alerting, `once`).
+// The agent: the real adapters (c-ares, curl) on one event loop, the target sessions, and the
+// probe series. Shutdown is a sequence the owner drives: stop() (no new runs, runs in flight
+// cancelled, their DNS queries and transfers with them), then flush alerts, then destroy.
 #include <prometheus/registry.h>
 
 #include <functional>
 #include <memory>
-#include <unordered_map>
 #include <vector>
 
-#include "probe/metrics/agent_metrics.hpp"
 #include "probe/config/config_model.hpp"
+#include "probe/engine/session_table.hpp"
 #include "probe/io/curl_driver.hpp"
+#include "probe/io/curl_transport.hpp"
 #include "probe/io/dns_resolver.hpp"
 #include "probe/io/event_loop.hpp"
+#include "probe/metrics/agent_metrics.hpp"
 #include "probe/metrics/probe_metrics.hpp"
-#include "probe/engine/prober.hpp"
-#include "probe/schedule/scheduler.hpp"
 
 namespace envprobe {
 
@@ -30,39 +30,36 @@ class Agent {
   Agent(const AgentConfig& config, EventLoop& loop);
   ~Agent();
 
-  void addListener(Listener listener) { listeners_.push_back(std::move(listener)); }
-  // Probes on schedule from now on.
+  void addSink(ResultSink& sink) { sessions_->addSink(sink); }
+  void addListener(Listener listener);
   void start();
-  // Probes every target once (respecting the in-flight cap), then calls `done` on the loop.
   void runOnce(std::function<void()> done);
+  void stop();
 
   std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
   std::shared_ptr<ProbeMetrics> probeMetrics() const { return probeMetrics_; }
-  std::size_t targetCount() const { return targets_.size(); }
+  std::size_t targetCount() const { return sessions_->size(); }
   const AgentConfig& config() const { return config_; }
   CurlDriver& curl() { return curl_; }
+  SessionTable& sessions() { return *sessions_; }
 
  private:
-  void onResult(const ProbeResult& result);
-  void tick();
-  void armTick();
-  void launch(std::uint64_t key, const std::shared_ptr<const ProbeTarget>& target);
+  class MetricsSink;
+  class ListenerSink;
 
   const AgentConfig& config_;
   EventLoop& loop_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::shared_ptr<ProbeMetrics> probeMetrics_;
   AgentMetrics agentMetrics_;
+  // Adapters before the sessions that use them, so the sessions go first.
   DnsResolver resolver_;
   CurlDriver curl_;
-  Prober prober_;
-  Scheduler scheduler_;
-  std::unordered_map<std::uint64_t, std::shared_ptr<const ProbeTarget>> targets_;
-  std::vector<Listener> listeners_;
-  EventLoop::TimerId tickTimer_ = 0;
-  EventLoop::TimePoint tickAt_ = EventLoop::TimePoint::max();
-  std::uint64_t skippedSeen_ = 0;
-  std::size_t inflight_ = 0;
+  CurlTransport http_;
+  ProbeIo io_;
+  std::unique_ptr<MetricsSink> metricsSink_;
+  std::vector<std::unique_ptr<ListenerSink>> listenerSinks_;
+  std::unique_ptr<SessionTable> sessions_;
 };
 
 }  // namespace envprobe

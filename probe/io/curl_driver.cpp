@@ -4,6 +4,9 @@
 
 #include <memory>
 #include <stdexcept>
+#include <vector>
+
+#include "probe/base/internal_errors.hpp"
 
 namespace envprobe {
 
@@ -29,15 +32,23 @@ CurlDriver::CurlDriver(EventLoop& loop) : loop_(loop) {
 }
 
 CurlDriver::~CurlDriver() {
+  abortAll();
   if (timer_) loop_.cancelTimer(timer_);
   curl_multi_cleanup(multi_);
+}
+
+void CurlDriver::abortAll() {
+  const std::vector<CURL*> handles(attached_.begin(), attached_.end());
+  for (CURL* easy : handles) abort(easy);
 }
 
 void CurlDriver::start(CURL* easy, Done done) {
   curl_easy_setopt(easy, CURLOPT_PRIVATE, new Transfer{std::move(done)});
   ++running_;
+  attached_.insert(easy);
   const CURLMcode rc = curl_multi_add_handle(multi_, easy);
   if (rc != CURLM_OK) {
+    attached_.erase(easy);
     char* priv = nullptr;
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
     std::unique_ptr<Transfer> transfer(reinterpret_cast<Transfer*>(priv));
@@ -52,6 +63,7 @@ void CurlDriver::abort(CURL* easy) {
   curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
   if (!priv) return;
   curl_multi_remove_handle(multi_, easy);
+  attached_.erase(easy);
   delete reinterpret_cast<Transfer*>(priv);
   curl_easy_setopt(easy, CURLOPT_PRIVATE, nullptr);
   --running_;
@@ -107,10 +119,11 @@ void CurlDriver::drainFinished() {
     char* priv = nullptr;
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
     curl_multi_remove_handle(multi_, easy);
+    attached_.erase(easy);
     curl_easy_setopt(easy, CURLOPT_PRIVATE, nullptr);
     --running_;
     std::unique_ptr<Transfer> transfer(reinterpret_cast<Transfer*>(priv));
-    if (transfer) transfer->done(result);
+    if (transfer) guarded("curl completion", [&] { transfer->done(result); });
   }
 }
 

@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 
 #include <functional>
+#include <unordered_set>
 
 #include "probe/io/event_loop.hpp"
 
@@ -25,6 +26,8 @@ class CurlDriver {
   void start(CURL* easy, Done done);
   // Stops a running transfer without calling its `done`.
   void abort(CURL* easy);
+  // Stops every running transfer without calling back (the shutdown sequence's cancel step).
+  void abortAll();
   std::size_t running() const { return running_; }
 
  private:
@@ -37,6 +40,7 @@ class CurlDriver {
   CURLM* multi_ = nullptr;
   EventLoop::TimerId timer_ = 0;
   std::size_t running_ = 0;
+  std::unordered_set<CURL*> attached_;  // never curl_multi_cleanup with handles attached
 };
 
 }  // namespace envprobe

@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "probe/base/internal_errors.hpp"
+
 namespace envprobe {
 
 namespace {
@@ -104,7 +106,7 @@ void EventLoop::runDueTimers() {
     if (it == timers_.end()) continue;
     auto callback = std::move(it->second.second);
     cancelTimer(id);
-    callback();
+    guarded("event loop timer", callback);
   }
   armTimerFd();
 }
@@ -136,7 +138,7 @@ void EventLoop::drainPosted() {
     tasks.swap(posted_);
     if (stopRequested_) running_ = false;
   }
-  for (auto& task : tasks) task();
+  for (auto& task : tasks) guarded("event loop task", task);
 }
 
 void EventLoop::run() {
@@ -163,10 +165,14 @@ void EventLoop::run() {
         drainPosted();
       } else if (auto it = fds_.find(fd); it != fds_.end()) {
         auto callback = it->second;  // copy: the callback may unwatch its own fd
-        callback(events[i].events);
+        const std::uint32_t ready = events[i].events;
+        guarded("event loop fd", [&] { callback(ready); });
       }
     }
   }
+  // A stop ends this run only: the shutdown sequence runs the loop again to flush alerts.
+  std::lock_guard<std::mutex> lock(postedMutex_);
+  stopRequested_ = false;
 }
 
 }  // namespace envprobe

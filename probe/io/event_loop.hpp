@@ -10,17 +10,19 @@
 #include <unordered_map>
 #include <vector>
 
+#include "probe/io/timers.hpp"
+
 namespace envprobe {
 
-class EventLoop {
+//
+// Every callback runs inside a catch-log-continue boundary: an exception escaping a timer, fd or
+// posted task is logged and counted (envprobe_internal_errors_total), never fatal.
+class EventLoop : public Timers {
  public:
-  using Clock = std::chrono::steady_clock;
-  using TimePoint = Clock::time_point;
   using FdCallback = std::function<void(std::uint32_t events)>;
-  using TimerId = std::uint64_t;
 
   EventLoop();
-  ~EventLoop();
+  ~EventLoop() override;
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
 
@@ -28,15 +30,17 @@ class EventLoop {
   void watchFd(int fd, std::uint32_t events, FdCallback callback);
   void unwatchFd(int fd);
 
-  TimerId addTimer(TimePoint when, std::function<void()> callback);
-  void cancelTimer(TimerId id);
+  TimerId addTimer(TimePoint when, std::function<void()> callback) override;
+  void cancelTimer(TimerId id) override;
 
   // Thread-safe: runs `task` on the loop thread soon.
-  void post(std::function<void()> task);
+  void post(std::function<void()> task) override;
 
   void run();   // until stop()
   void stop();  // thread-safe
-  TimePoint now() const { return Clock::now(); }
+  TimePoint now() const override { return Clock::now(); }
+  std::size_t watchedFds() const { return fds_.size(); }
+  std::size_t pendingTimers() const { return timers_.size(); }
 
  private:
   void armTimerFd();

@@ -64,6 +64,8 @@ std::string trim(std::string s) {
 
 TransportError transportErrorFor(CURLcode code, bool bodyTooLarge) {
   if (bodyTooLarge) return TransportError::BodyTooLarge;
+  // CURLE_UNSUPPORTED_PROTOCOL is a hop outside http/https: the prober never gets there, since
+  // it checks each Location itself, but a bad URL in the config would.
   switch (code) {
     case CURLE_OK: return TransportError::None;
     case CURLE_COULDNT_CONNECT:
@@ -97,21 +99,25 @@ HttpCheck::HttpCheck(const HttpRequest& request) {
   curl_easy_setopt(easy_, CURLOPT_FORBID_REUSE, 1L);
   curl_easy_setopt(easy_, CURLOPT_SSL_SESSIONID_CACHE, 0L);
   curl_easy_setopt(easy_, CURLOPT_ACCEPT_ENCODING, "");
-  curl_easy_setopt(easy_, CURLOPT_FOLLOWLOCATION, spec.followRedirects ? 1L : 0L);
-  curl_easy_setopt(easy_, CURLOPT_MAXREDIRS, static_cast<long>(spec.maxRedirects));
+  curl_easy_setopt(easy_, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(easy_, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy_, CURLOPT_WRITEFUNCTION, &HttpCheck::onBody);
   curl_easy_setopt(easy_, CURLOPT_WRITEDATA, this);
   curl_easy_setopt(easy_, CURLOPT_HEADERFUNCTION, &HttpCheck::onHeader);
   curl_easy_setopt(easy_, CURLOPT_HEADERDATA, this);
-  if (spec.method == "HEAD") curl_easy_setopt(easy_, CURLOPT_NOBODY, 1L);
-  else if (spec.method != "GET") curl_easy_setopt(easy_, CURLOPT_CUSTOMREQUEST, spec.method.c_str());
-  if (!spec.body.empty() || spec.method == "POST" || spec.method == "PUT" ||
-      spec.method == "PATCH") {
+  method_ = request.method.empty() ? spec.method : request.method;
+  if (method_ == "HEAD") curl_easy_setopt(easy_, CURLOPT_NOBODY, 1L);
+  else if (method_ != "GET") curl_easy_setopt(easy_, CURLOPT_CUSTOMREQUEST, method_.c_str());
+  if (request.sendBody && (!spec.body.empty() || method_ == "POST" || method_ == "PUT" ||
+                           method_ == "PATCH")) {
     curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE, static_cast<long>(spec.body.size()));
     curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, spec.body.c_str());
   }
-  for (const auto& [name, value] : spec.headers)
-    requestHeaders_ = curl_slist_append(requestHeaders_, (name + ": " + value).c_str());
+  // Like curl's own rule for Authorization: custom headers are not sent to another origin.
+  if (request.sendCustomHeaders) {
+    for (const auto& [name, value] : spec.headers)
+      requestHeaders_ = curl_slist_append(requestHeaders_, (name + ": " + value).c_str());
+  }
   if (requestHeaders_) curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, requestHeaders_);
 
   if (!request.connectAddress.empty()) {
@@ -156,6 +162,11 @@ std::size_t HttpCheck::onBody(char* data, std::size_t size, std::size_t n, void*
     check->bodyTooLarge_ = true;
     return 0;  // aborts the transfer with CURLE_WRITE_ERROR
   }
+  if (body.size() + bytes > body.capacity()) {
+    // Grow geometrically but never past the limit, so a body costs at most body_limit bytes.
+    const auto limit = static_cast<std::size_t>(check->bodyLimit_);
+    body.reserve(std::min(limit, std::max(body.size() + bytes, 2 * body.capacity())));
+  }
   body.append(data, bytes);
   return bytes;
 }
@@ -163,9 +174,15 @@ std::size_t HttpCheck::onBody(char* data, std::size_t size, std::size_t n, void*
 std::size_t HttpCheck::onHeader(char* data, std::size_t size, std::size_t n, void* self) {
   auto* check = static_cast<HttpCheck*>(self);
   const std::size_t bytes = size * n;
+  check->headerBytes_ += bytes;
+  if (check->headerBytes_ > kMaxHeaderBytes) {
+    check->headersTooLarge_ = true;
+    return 0;  // aborts the transfer
+  }
   const std::string line(data, bytes);
   if (line.rfind("HTTP/", 0) == 0) {
-    check->observation_.headers.clear();  // a new response (redirect or 100-continue)
+    check->observation_.headers.clear();  // a new response (100-continue)
+    check->headerBytes_ = bytes;
     return bytes;
   }
   const auto colon = line.find(':');
@@ -178,8 +195,13 @@ std::size_t HttpCheck::onHeader(char* data, std::size_t size, std::size_t n, voi
 Observation HttpCheck::finish(CURLcode result) {
   Observation obs = std::move(observation_);
   obs.transportError = transportErrorFor(result, bodyTooLarge_);
-  if (obs.transportError == TransportError::BodyTooLarge)
+  if (obs.transportError == TransportError::BodyTooLarge) {
     obs.transportDetail = "body exceeds the limit of " + std::to_string(bodyLimit_) + " bytes";
+  } else if (headersTooLarge_) {
+    obs.transportError = TransportError::Other;
+    obs.transportDetail =
+        "response headers exceed " + std::to_string(kMaxHeaderBytes / 1024) + " KiB";
+  }
   else if (result != CURLE_OK)
     obs.transportDetail = errorBuffer_[0] ? errorBuffer_ : curl_easy_strerror(result);
   long code = 0;
@@ -195,9 +217,10 @@ Observation HttpCheck::finish(CURLcode result) {
   curl_off_t length = -1;
   curl_easy_getinfo(easy_, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
   obs.contentLength = length >= 0 ? length : static_cast<std::int64_t>(obs.body.size());
-  long redirects = 0;
-  curl_easy_getinfo(easy_, CURLINFO_REDIRECT_COUNT, &redirects);
-  obs.redirects = static_cast<int>(redirects);
+  char* location = nullptr;
+  if (obs.statusCode >= 300 && obs.statusCode < 400 &&
+      curl_easy_getinfo(easy_, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location)
+    obs.redirectUrl = location;
   char* scheme = nullptr;
   curl_easy_getinfo(easy_, CURLINFO_SCHEME, &scheme);
   obs.ssl = scheme && (std::strcmp(scheme, "https") == 0 || std::strcmp(scheme, "HTTPS") == 0);

@@ -1,28 +1,24 @@
 #pragma once
 // One HTTP(S) probe as a libcurl easy handle: set up from the check's spec, run by the curl
 // driver, read back into an Observation. Certificate expiry is captured during the handshake, so
-// it is known even when verification fails (expired, self-signed, wrong name).
+// it is known even when verification fails (expired, self-signed, wrong name). curl never follows
+// redirects itself (the prober does, hop by hop, inside the environment) and speaks only HTTP(S).
+// What a target sends is bounded: the body by the check's body_limit, headers by kMaxHeaderBytes.
 #include <curl/curl.h>
 
 #include <string>
 
 #include "checks/observation.hpp"
 #include "probe/config/config_model.hpp"
+#include "probe/io/ports.hpp"
 
 namespace envprobe {
 
-struct HttpRequest {
-  const HttpCheckSpec* spec = nullptr;
-  std::string url;             // with the hostname: Host header and SNI stay the hostname
-  std::string hostname;
-  int port = 0;                // the URL's port
-  std::string connectAddress;  // IP literal to connect to; empty: curl resolves (not used here)
-  int connectPort = 0;         // 0: the URL's port
-  long timeoutMs = 10000;
-};
 
 class HttpCheck {
  public:
+  static constexpr std::size_t kMaxHeaderBytes = 256 * 1024;  // all header lines of one response
+
   explicit HttpCheck(const HttpRequest& request);
   ~HttpCheck();
   HttpCheck(const HttpCheck&) = delete;
@@ -40,8 +36,11 @@ class HttpCheck {
   CURL* easy_ = nullptr;
   curl_slist* requestHeaders_ = nullptr;
   curl_slist* connectTo_ = nullptr;
+  std::string method_;  // curl keeps a pointer to it
   std::int64_t bodyLimit_ = 0;
   bool bodyTooLarge_ = false;
+  std::size_t headerBytes_ = 0;
+  bool headersTooLarge_ = false;
   char errorBuffer_[CURL_ERROR_SIZE] = {0};
   Observation observation_;
 

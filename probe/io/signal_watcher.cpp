@@ -7,13 +7,27 @@
 
 namespace envprobe {
 
-SignalWatcher::SignalWatcher(EventLoop& loop, std::function<void(int)> onSignal) : loop_(loop) {
+namespace {
+
+sigset_t terminationSignals() {
   sigset_t mask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
+  return mask;
+}
+
+}  // namespace
+
+void blockTerminationSignals() {
+  const sigset_t mask = terminationSignals();
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   signal(SIGPIPE, SIG_IGN);
+}
+
+SignalWatcher::SignalWatcher(EventLoop& loop, std::function<void(int)> onSignal) : loop_(loop) {
+  blockTerminationSignals();
+  const sigset_t mask = terminationSignals();
   fd_ = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
   loop_.watchFd(fd_, EPOLLIN, [this, onSignal = std::move(onSignal)](std::uint32_t) {
     signalfd_siginfo info{};

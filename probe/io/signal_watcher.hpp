@@ -7,6 +7,11 @@
 
 namespace envprobe {
 
+// Blocks SIGTERM and SIGINT in the calling thread and every thread it starts later. Call it
+// first thing in a command that will watch them, before any library starts a thread, or a
+// signal may land on a thread that never reads it and take the default action.
+void blockTerminationSignals();
+
 class SignalWatcher {
  public:
   SignalWatcher(EventLoop& loop, std::function<void(int signal)> onSignal);

@@ -82,6 +82,16 @@ void ProbeMetrics::removeTarget(const std::string& targetId) {
   while (it != series_.end() && it->second.targetId == targetId) it = series_.erase(it);
 }
 
+void ProbeMetrics::removeSeries(const std::string& targetId, const std::string& address) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  series_.erase(targetId + '\n' + address);
+}
+
+std::size_t ProbeMetrics::seriesCount() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return series_.size();
+}
+
 std::vector<SeriesState> ProbeMetrics::snapshot() const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<SeriesState> out;

@@ -11,38 +11,19 @@
 #include <vector>
 
 #include "checks/probe_result.hpp"
+#include "probe/metrics/series_state.hpp"
 
 namespace envprobe {
 
-struct SeriesState {
-  std::string targetId;
-  std::string env, service, check, hostname, visibility, address, url;
-  bool success = false;
-  Reason reason = Reason::None;
-  std::string detail;
-  double durationSeconds = 0;
-  int statusCode = 0;
-  PhaseTimes phases;
-  double dnsSeconds = 0;
-  std::int64_t contentLength = 0;
-  double httpVersion = 0;
-  bool ssl = false;
-  int redirects = 0;
-  bool certPresent = false;
-  std::int64_t certExpiry = 0;
-  bool failedDueToRegex = false;
-  std::int64_t lastProbeUnix = 0;
-  std::uint64_t probes = 0;
-  std::map<Reason, std::uint64_t> failures;
-  std::string serverHeader;
-  std::string resolvedAddress;
-};
 
 class ProbeMetrics : public prometheus::Collectable {
  public:
   void record(const ProbeResult& result);
   // Drops every series of the target (all its addresses).
   void removeTarget(const std::string& targetId);
+  // Drops one series: the target's series for `address` ("" when it has no address label).
+  void removeSeries(const std::string& targetId, const std::string& address);
+  std::size_t seriesCount() const;
   std::vector<SeriesState> snapshot() const;
   std::vector<prometheus::MetricFamily> Collect() const override;
 

@@ -51,6 +51,7 @@ class Scheduler {
   void complete(std::uint64_t targetKey);
 
   std::size_t inflight() const { return inflight_; }
+  std::size_t maxInflight() const { return maxInflight_; }
   std::size_t targetCount() const { return targets_.size(); }
   std::size_t waitingCount() const { return waiting_.size(); }
   std::uint64_t skippedRuns() const { return skipped_; }  // total since construction

@@ -65,6 +65,11 @@ void AlertRouter::onResult(const ProbeResult& result) {
   dispatch();
 }
 
+void AlertRouter::onSeriesRemoved(const Target& target, const std::string& address) {
+  tracker_.forget(target.id + '\n' + address, std::chrono::system_clock::now());
+  dispatch();
+}
+
 void AlertRouter::dispatch() {
   const SystemTime now = std::chrono::system_clock::now();
   auto alerts = tracker_.due(now, [this, now](const AlertSubject& s) { return held(s, now); });

@@ -13,16 +13,21 @@
 #include "probe/alerting/delivery/alertmanager_client.hpp"
 #include "probe/config/config_model.hpp"
 #include "checks/probe_result.hpp"
+#include "probe/engine/result_sink.hpp"
 
 namespace envprobe {
 
-class AlertRouter {
+class AlertRouter : public ResultSink {
  public:
   AlertRouter(const AgentConfig& config, EventLoop& loop, CurlDriver& curl,
               prometheus::Registry& registry);
-  ~AlertRouter();
+  ~AlertRouter() override;
 
-  void onResult(const ProbeResult& result);
+  void onResult(const ProbeResult& result) override;
+  // The series is gone (target removed, address left DNS): a firing alert resolves now.
+  void onSeriesRemoved(const Target& target, const std::string& address) override;
+  // Alerts not yet delivered to every Alertmanager (the shutdown sequence waits, bounded).
+  std::size_t undelivered() const { return client_.queued(); }
 
  private:
   void dispatch();

@@ -1,0 +1,278 @@
+#include "probe/engine/probe_run.hpp"
+
+#include <strings.h>
+
+#include <algorithm>
+
+#include "probe/base/duration.hpp"
+#include "probe/io/dns_resolver.hpp"
+#include "probe/io/url.hpp"
+
+namespace envprobe {
+
+struct ProbeRun::Leg {
+  std::string label;    // the `address` label of its series
+  std::string address;  // the IP the target's hostname is reached at
+  HttpRequest request;  // the current hop
+  UrlParts origin;      // the current hop's URL
+  int redirects = 0;
+  PhaseTimes phases;  // summed over hops, as blackbox_exporter does
+  HttpTransport::TransferId transfer = 0;
+  Resolver::QueryId query = 0;  // a redirect's DNS query
+  bool done = false;
+};
+
+namespace {
+
+bool isRedirectStatus(int code) {
+  return code == 301 || code == 302 || code == 303 || code == 307 || code == 308;
+}
+
+void addPhases(PhaseTimes& sum, const PhaseTimes& hop) {
+  sum.connect += hop.connect;
+  sum.tls += hop.tls;
+  sum.processing += hop.processing;
+  sum.transfer += hop.transfer;
+}
+
+}  // namespace
+
+ProbeRun::ProbeRun(ProbeIo& io, std::shared_ptr<const ProbeTarget> target, OnFinished onFinished)
+    : io_(io), target_(std::move(target)), onFinished_(std::move(onFinished)),
+      deadlineTimer_(io.timers) {}
+
+ProbeRun::~ProbeRun() { cancel(); }
+
+void ProbeRun::cancel() {
+  deadlineTimer_.reset();
+  if (query_) io_.resolver.cancel(query_);
+  query_ = 0;
+  for (auto& leg : legs_) {
+    if (leg->transfer) io_.http.cancel(leg->transfer);
+    if (leg->query) io_.resolver.cancel(leg->query);
+    leg->transfer = 0;
+    leg->query = 0;
+  }
+  finished_ = true;
+  onFinished_ = nullptr;
+}
+
+double ProbeRun::elapsedSeconds() const {
+  return std::chrono::duration<double>(io_.timers.now() - started_).count();
+}
+
+void ProbeRun::start() {
+  const ProbeTarget& t = *target_;
+  started_ = io_.timers.now();
+  deadline_ = started_ + t.target.timeout;
+  deadlineTimer_.arm(deadline_, [this] { onDeadline(); });
+  const std::string& name = t.backendHost.empty() ? t.target.hostname : t.backendHost;
+  if (isIpLiteral(name)) {
+    DnsAnswer literal;
+    literal.addresses.push_back(name);
+    onResolved(std::move(literal));
+    return;
+  }
+  query_ = io_.resolver.resolve(name, [this](DnsAnswer answer) {
+    query_ = 0;
+    onResolved(std::move(answer));
+  });
+}
+
+void ProbeRun::onResolved(DnsAnswer answer) {
+  const Target& t = target_->target;
+  dnsSeconds_ = answer.seconds;
+  if (answer.error != TransportError::None) {
+    ProbeResult result;
+    result.target = target_;
+    result.address = t.backend;
+    result.observation.transportError = answer.error;
+    result.observation.transportDetail = answer.detail;
+    result.observation.dnsSeconds = answer.seconds;
+    result.observation.phases.resolve = answer.seconds;
+    result.observation.durationSeconds = elapsedSeconds();
+    result.verdict = target_->assertions->evaluate(result.observation);
+    result.finishedAt = std::chrono::system_clock::now();
+    outcome_.results.push_back(std::move(result));
+    outcome_.dnsFailed = t.addressMode == AddressMode::All && t.backend.empty();
+    maybeFinish();
+    return;
+  }
+  const bool perAddress = t.addressMode == AddressMode::All && t.backend.empty();
+  const std::size_t count = perAddress ? answer.addresses.size() : 1;
+  for (std::size_t i = 0; i < count; ++i) {
+    auto leg = std::make_unique<Leg>();
+    leg->address = answer.addresses[i];
+    leg->label = perAddress ? leg->address : t.backend;
+    legs_.push_back(std::move(leg));
+  }
+  for (auto& leg : legs_) startLeg(*leg);
+}
+
+void ProbeRun::startLeg(Leg& leg) {
+  const ProbeTarget& pt = *target_;
+  leg.request.spec = pt.target.http.get();
+  leg.request.url = pt.target.url;
+  leg.request.hostname = pt.target.hostname;
+  leg.request.port = pt.target.port;
+  leg.request.connectAddress = leg.address;
+  leg.request.connectPort = pt.backendPort;
+  if (auto parts = parseUrl(pt.target.url)) leg.origin = *parts;
+  startHop(leg);
+}
+
+void ProbeRun::startHop(Leg& leg) {
+  const auto remaining =
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - io_.timers.now());
+  leg.request.timeoutMs = std::max<long>(1, static_cast<long>(remaining.count()));
+  leg.transfer = io_.http.start(leg.request, [this, &leg](Observation hop) {
+    leg.transfer = 0;
+    onHop(leg, std::move(hop));
+  });
+}
+
+void ProbeRun::onHop(Leg& leg, Observation hop) {
+  addPhases(leg.phases, hop.phases);
+  const HttpCheckSpec& spec = *target_->target.http;
+  if (hop.transportError == TransportError::None && spec.followRedirects &&
+      isRedirectStatus(hop.statusCode) && !hop.redirectUrl.empty()) {
+    followRedirect(leg, std::move(hop));
+    return;
+  }
+  finishLeg(leg, std::move(hop));
+}
+
+void ProbeRun::followRedirect(Leg& leg, Observation hop) {
+  const ProbeTarget& pt = *target_;
+  const HttpCheckSpec& spec = *pt.target.http;
+  const auto next = parseUrl(hop.redirectUrl);
+  if (!next) {
+    failLeg(leg, TransportError::Redirects, "redirect to an unusable Location: " + hop.redirectUrl);
+    return;
+  }
+  if (next->scheme != "http" && next->scheme != "https") {
+    failLeg(leg, TransportError::Redirects,
+            "redirect to " + next->scheme + ":// not followed: only http and https are");
+    return;
+  }
+  if (leg.redirects >= spec.maxRedirects) {
+    failLeg(leg, TransportError::Redirects,
+            "more than max_redirects (" + std::to_string(spec.maxRedirects) + ") redirects, last to " +
+                hop.redirectUrl);
+    return;
+  }
+  ++leg.redirects;
+  HttpRequest& r = leg.request;
+  if (!sameOrigin(leg.origin, *next)) r.sendCustomHeaders = false;  // and never again
+  const std::string method = r.method.empty() ? spec.method : r.method;
+  if ((hop.statusCode == 303 && method != "HEAD") ||
+      ((hop.statusCode == 301 || hop.statusCode == 302) && method == "POST")) {
+    r.method = "GET";
+    r.sendBody = false;
+  }
+  r.url = hop.redirectUrl;
+  r.hostname = next->host;
+  r.port = next->port;
+  leg.origin = *next;
+  if (strcasecmp(next->host.c_str(), pt.target.hostname.c_str()) == 0) {
+    // The target's own hostname: the address this leg probes (the pinned backend keeps its port
+    // while the redirect stays on the original scheme and port).
+    const bool samePort = next->port == pt.target.port;
+    r.connectAddress = leg.address;
+    r.connectPort = samePort ? pt.backendPort : 0;
+    startHop(leg);
+    return;
+  }
+  r.connectPort = 0;
+  if (isIpLiteral(next->host)) {
+    r.connectAddress = next->host;
+    startHop(leg);
+    return;
+  }
+  const std::string host = next->host;
+  leg.query = io_.resolver.resolve(host, [this, &leg, host](DnsAnswer answer) {
+    leg.query = 0;
+    if (answer.error != TransportError::None) {
+      failLeg(leg, answer.error, "redirect to " + host + ": " + answer.detail);
+      return;
+    }
+    leg.request.connectAddress = answer.addresses.front();
+    startHop(leg);
+  });
+}
+
+void ProbeRun::failLeg(Leg& leg, TransportError error, std::string detail) {
+  Observation observation;
+  observation.transportError = error;
+  observation.transportDetail = std::move(detail);
+  finishLeg(leg, std::move(observation));
+}
+
+void ProbeRun::finishLeg(Leg& leg, Observation observation) {
+  if (leg.done) return;
+  leg.done = true;
+  if (leg.transfer) io_.http.cancel(leg.transfer);
+  if (leg.query) io_.resolver.cancel(leg.query);
+  leg.transfer = 0;
+  leg.query = 0;
+  observation.redirects = leg.redirects;
+  observation.phases = leg.phases;
+  observation.phases.resolve = dnsSeconds_;
+  observation.dnsSeconds = dnsSeconds_;
+  observation.durationSeconds = elapsedSeconds();
+  observation.resolvedAddress = leg.address;
+  ProbeResult result;
+  result.target = target_;
+  result.address = leg.label;
+  result.verdict = target_->assertions->evaluate(observation);
+  // The body has been judged; its memory goes back now, not when the result is dropped.
+  std::string().swap(observation.body);
+  result.observation = std::move(observation);
+  result.finishedAt = std::chrono::system_clock::now();
+  outcome_.results.push_back(std::move(result));
+  maybeFinish();
+}
+
+void ProbeRun::onDeadline() {
+  const std::string timeout = formatDuration(target_->target.timeout);
+  if (query_) {
+    io_.resolver.cancel(query_);
+    query_ = 0;
+    DnsAnswer answer;
+    answer.error = TransportError::DnsTimeout;
+    answer.detail = "no answer from the resolver within the check's timeout (" + timeout + ")";
+    answer.seconds = elapsedSeconds();
+    onResolved(std::move(answer));
+    return;
+  }
+  // Collect first: finishing the last leg may end the run.
+  std::vector<Leg*> open;
+  for (auto& leg : legs_)
+    if (!leg->done) open.push_back(leg.get());
+  for (std::size_t i = 0; i < open.size(); ++i) {
+    Leg& leg = *open[i];
+    const bool lastOne = i + 1 == open.size();
+    if (leg.query) {
+      failLeg(leg, TransportError::DnsTimeout,
+              "redirect: no answer from the resolver within the check's timeout (" + timeout + ")");
+    } else {
+      failLeg(leg, TransportError::Timeout,
+              "no complete response within the check's timeout (" + timeout + ")");
+    }
+    if (lastOne) return;  // `this` may be gone
+  }
+}
+
+void ProbeRun::maybeFinish() {
+  if (finished_) return;
+  if (query_) return;
+  for (const auto& leg : legs_)
+    if (!leg->done) return;
+  finished_ = true;
+  deadlineTimer_.reset();
+  auto done = std::move(onFinished_);
+  onFinished_ = nullptr;
+  if (done) done(std::move(outcome_));  // may destroy this run: nothing after
+}
+
+}  // namespace envprobe

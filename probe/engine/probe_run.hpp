@@ -1,0 +1,71 @@
+#pragma once
+// One probe of one target, as a cancellable run on the loop: resolve (the environment's resolver,
+// or the pinned backend), then one HTTP exchange per address, following redirects hop by hop so
+// that every hop stays in the environment, all under one deadline (the check's timeout), then
+// judge each observation. Cancelling (or destroying) a run stops its DNS query, transfers and
+// deadline timer; nothing calls back after that.
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "checks/probe_result.hpp"
+#include "probe/io/ports.hpp"
+#include "probe/io/timers.hpp"
+
+namespace envprobe {
+
+// The engine's view of the outside world; real adapters in production, fakes in unit tests.
+struct ProbeIo {
+  Timers& timers;
+  Resolver& resolver;
+  HttpTransport& http;
+};
+
+struct RunOutcome {
+  std::vector<ProbeResult> results;  // one per probed address
+  // address_mode all: resolution failed, so `results` holds one failure with an empty address
+  // that the session reports on the addresses it knows.
+  bool dnsFailed = false;
+};
+
+class ProbeRun {
+ public:
+  using OnFinished = std::function<void(RunOutcome)>;
+
+  ProbeRun(ProbeIo& io, std::shared_ptr<const ProbeTarget> target, OnFinished onFinished);
+  ~ProbeRun();
+  ProbeRun(const ProbeRun&) = delete;
+  ProbeRun& operator=(const ProbeRun&) = delete;
+
+  void start();
+  void cancel();
+  bool finished() const { return finished_; }
+
+ private:
+  struct Leg;
+  void onResolved(DnsAnswer answer);
+  void startLeg(Leg& leg);
+  void startHop(Leg& leg);
+  void onHop(Leg& leg, Observation hop);
+  void followRedirect(Leg& leg, Observation hop);
+  void finishLeg(Leg& leg, Observation observation);
+  void failLeg(Leg& leg, TransportError error, std::string detail);
+  void onDeadline();
+  void maybeFinish();
+  double elapsedSeconds() const;
+
+  ProbeIo& io_;
+  std::shared_ptr<const ProbeTarget> target_;
+  OnFinished onFinished_;
+  Timers::TimePoint started_{};
+  Timers::TimePoint deadline_{};
+  OwnedTimer deadlineTimer_;
+  Resolver::QueryId query_ = 0;
+  double dnsSeconds_ = 0;
+  std::vector<std::unique_ptr<Leg>> legs_;
+  RunOutcome outcome_;
+  bool finished_ = false;
+};
+
+}  // namespace envprobe

@@ -1,0 +1,154 @@
+#include "probe/engine/session_table.hpp"
+
+#include <algorithm>
+#include <deque>
+
+namespace envprobe {
+
+struct SessionTable::OnceRun {
+  std::deque<std::string> queue;  // target ids, sorted
+  std::size_t remaining = 0;
+  std::function<void()> done;
+};
+
+SessionTable::SessionTable(ProbeIo& io, SchedulerOptions options, SessionTableObserver observer)
+    : io_(io), scheduler_(options), observer_(std::move(observer)), tick_(io.timers) {}
+
+SessionTable::~SessionTable() { stop(); }
+
+void SessionTable::add(std::shared_ptr<const ProbeTarget> target) {
+  const std::string id = target->target.id;
+  remove(id);
+  const std::uint64_t key = scheduler_.add(id, target->target.interval, io_.timers.now());
+  auto session = std::make_unique<TargetSession>(std::move(target), key, sinks_);
+  byKey_[key] = session.get();
+  sessions_[id] = std::move(session);
+  if (observer_.targets) observer_.targets(sessions_.size());
+  if (running_) armTick();
+}
+
+void SessionTable::remove(const std::string& id) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return;
+  TargetSession& session = *it->second;
+  if (session.inFlight()) {
+    --inflight_;
+    if (observer_.inflight) observer_.inflight(inflight_);
+  }
+  session.retire();
+  scheduler_.remove(session.scheduleKey());  // frees its in-flight capacity too
+  byKey_.erase(session.scheduleKey());
+  sessions_.erase(it);
+  if (observer_.targets) observer_.targets(sessions_.size());
+  if (running_) armTick();
+}
+
+const TargetSession* SessionTable::find(const std::string& id) const {
+  auto it = sessions_.find(id);
+  return it == sessions_.end() ? nullptr : it->second.get();
+}
+
+void SessionTable::start() {
+  if (stopped_) return;
+  running_ = true;
+  armTick();
+}
+
+void SessionTable::stop() {
+  stopped_ = true;
+  running_ = false;
+  tick_.reset();
+  once_.reset();
+  for (auto& [id, session] : sessions_) session->cancelRun();
+  inflight_ = 0;
+}
+
+void SessionTable::armTick() {
+  if (!running_) return;
+  const auto next = scheduler_.nextDeadline();
+  if (!next) return;
+  if (tick_.armed() && *next >= tick_.at()) return;  // already armed early enough
+  tick_.arm(*next, [this] { tick(); });
+}
+
+void SessionTable::launch(TargetSession& session, std::function<void()> then) {
+  ++inflight_;
+  if (observer_.inflight) observer_.inflight(inflight_);
+  session.startRun(io_, [this, then = std::move(then)] {
+    --inflight_;
+    if (observer_.inflight) observer_.inflight(inflight_);
+    then();
+  });
+}
+
+void SessionTable::tick() {
+  const auto now = io_.timers.now();
+  for (const DueRun& run : scheduler_.popDue(now)) {
+    auto it = byKey_.find(run.targetKey);
+    if (it == byKey_.end()) {
+      scheduler_.complete(run.targetKey);
+      continue;
+    }
+    if (observer_.lag) observer_.lag(std::chrono::duration<double>(now - run.due).count());
+    const std::uint64_t key = run.targetKey;
+    launch(*it->second, [this, key] {
+      scheduler_.complete(key);
+      armTick();  // capacity freed: waiting runs may start
+    });
+  }
+  const std::uint64_t skipped = scheduler_.skippedRuns();
+  if (skipped > skippedSeen_) {
+    if (observer_.skipped) observer_.skipped(skipped - skippedSeen_);
+    skippedSeen_ = skipped;
+  }
+  armTick();
+}
+
+void SessionTable::runOnce(std::function<void()> done) {
+  once_ = std::make_unique<OnceRun>();
+  for (const auto& [id, session] : sessions_) once_->queue.push_back(id);  // map: sorted
+  once_->remaining = once_->queue.size();
+  once_->done = std::move(done);
+  if (once_->remaining == 0) {
+    io_.timers.post([this] {
+      if (!once_) return;
+      auto finished = std::move(once_->done);
+      once_.reset();
+      if (finished) finished();
+    });
+    return;
+  }
+  const std::size_t cap = std::max<std::size_t>(1, scheduler_.maxInflight());
+  const std::size_t parallel = std::min(once_->queue.size(), cap);
+  for (std::size_t i = 0; i < parallel; ++i) runNextOnce();
+}
+
+void SessionTable::runNextOnce() {
+  while (once_ && !once_->queue.empty()) {
+    const std::string id = once_->queue.front();
+    once_->queue.pop_front();
+    auto it = sessions_.find(id);
+    if (it == sessions_.end() || it->second->inFlight()) {
+      if (--once_->remaining == 0) break;
+      continue;
+    }
+    launch(*it->second, [this] {
+      if (!once_) return;
+      if (--once_->remaining == 0) {
+        auto finished = std::move(once_->done);
+        once_.reset();
+        if (finished) finished();
+        return;
+      }
+      runNextOnce();
+    });
+    return;
+  }
+  if (once_ && once_->remaining == 0) {
+    auto finished = std::move(once_->done);
+    once_.reset();
+    if (finished) finished();
+  }
+}
+
+}  // namespace envprobe

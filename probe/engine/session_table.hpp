@@ -1,0 +1,72 @@
+#pragma once
+// The agent's targets as sessions, keyed by target id, driven by the scheduler on the loop.
+// Adding, replacing and removing a target is the only way its state comes and goes, so reload
+// is a diff of session sets. stop() is the first step of the shutdown sequence: no run starts
+// after it and every run in flight is cancelled (their completions are never applied).
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "probe/engine/target_session.hpp"
+#include "probe/schedule/scheduler.hpp"
+
+namespace envprobe {
+
+// What the table reports about itself (agent metrics in production).
+struct SessionTableObserver {
+  std::function<void(double seconds)> lag;
+  std::function<void(std::size_t)> inflight;
+  std::function<void(std::uint64_t)> skipped;  // newly skipped runs
+  std::function<void(std::size_t)> targets;
+};
+
+class SessionTable {
+ public:
+  SessionTable(ProbeIo& io, SchedulerOptions options, SessionTableObserver observer = {});
+  ~SessionTable();
+  SessionTable(const SessionTable&) = delete;
+  SessionTable& operator=(const SessionTable&) = delete;
+
+  void addSink(ResultSink& sink) { sinks_.push_back(&sink); }
+
+  // A new target is scheduled at its phase within its interval. An existing id is replaced (its
+  // state restarts).
+  void add(std::shared_ptr<const ProbeTarget> target);
+  // The target leaves: its run is cancelled, its series removed, its alerts resolved.
+  void remove(const std::string& id);
+
+  void start();  // probe on schedule from now on
+  void stop();   // no new runs; cancel every run in flight
+  // Probes every target once (respecting the in-flight cap), then calls `done` on the loop.
+  void runOnce(std::function<void()> done);
+
+  std::size_t size() const { return sessions_.size(); }
+  std::size_t inflight() const { return inflight_; }
+  const TargetSession* find(const std::string& id) const;
+
+ private:
+  void tick();
+  void armTick();
+  void launch(TargetSession& session, std::function<void()> then);
+  void runNextOnce();
+
+  ProbeIo& io_;
+  Scheduler scheduler_;
+  SessionTableObserver observer_;
+  std::vector<ResultSink*> sinks_;
+  std::map<std::string, std::unique_ptr<TargetSession>> sessions_;  // by target id
+  std::unordered_map<std::uint64_t, TargetSession*> byKey_;          // by scheduler key
+  OwnedTimer tick_;
+  bool running_ = false;
+  bool stopped_ = false;
+  std::size_t inflight_ = 0;
+  std::uint64_t skippedSeen_ = 0;
+  struct OnceRun;
+  std::unique_ptr<OnceRun> once_;
+};
+
+}  // namespace envprobe

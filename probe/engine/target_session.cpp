@@ -1,0 +1,68 @@
+#include "probe/engine/target_session.hpp"
+
+#include <algorithm>
+
+namespace envprobe {
+
+TargetSession::TargetSession(std::shared_ptr<const ProbeTarget> target, std::uint64_t scheduleKey,
+                             std::vector<ResultSink*>& sinks)
+    : target_(std::move(target)), scheduleKey_(scheduleKey), sinks_(sinks) {}
+
+TargetSession::~TargetSession() { cancelRun(); }
+
+void TargetSession::startRun(ProbeIo& io, std::function<void()> onDone) {
+  cancelRun();
+  onDone_ = std::move(onDone);
+  run_ = std::make_unique<ProbeRun>(io, target_, [this](RunOutcome outcome) {
+    // The run is finished; keep it alive until this callback returns.
+    auto finished = std::move(run_);
+    auto done = std::move(onDone_);
+    onDone_ = nullptr;
+    apply(std::move(outcome));
+    if (done) done();
+  });
+  run_->start();
+}
+
+void TargetSession::cancelRun() {
+  if (run_) run_->cancel();
+  run_.reset();
+  onDone_ = nullptr;
+}
+
+void TargetSession::retire() {
+  cancelRun();
+  for (const auto& address : addresses_)
+    for (ResultSink* sink : sinks_) sink->onSeriesRemoved(target_->target, address);
+  addresses_.clear();
+}
+
+void TargetSession::apply(RunOutcome outcome) {
+  std::vector<ProbeResult>& results = outcome.results;
+  if (outcome.dnsFailed && !results.empty()) {
+    // address_mode all without an answer: the failure belongs on the addresses already known,
+    // not on a new address-less series (one only exists until the name first resolves).
+    std::vector<std::string> known = addresses_;
+    if (!known.empty()) {
+      const ProbeResult failure = std::move(results.front());
+      results.clear();
+      for (const auto& address : known) {
+        results.push_back(failure);
+        results.back().address = address;
+      }
+    }
+  }
+  std::vector<std::string> current;
+  for (const auto& result : results) current.push_back(result.address);
+  std::sort(current.begin(), current.end());
+  current.erase(std::unique(current.begin(), current.end()), current.end());
+  for (const auto& address : addresses_) {
+    if (std::binary_search(current.begin(), current.end(), address)) continue;
+    for (ResultSink* sink : sinks_) sink->onSeriesRemoved(target_->target, address);
+  }
+  addresses_ = std::move(current);
+  for (const auto& result : results)
+    for (ResultSink* sink : sinks_) sink->onResult(result);
+}
+
+}  // namespace envprobe

@@ -1,0 +1,49 @@
+#pragma once
+// One session per target: everything about a target lives here or is keyed by it — its schedule
+// slot (the scheduler key), its in-flight run (cancelled with the session), and the set of
+// series it has published (one per address). Creating, replacing and removing a target is
+// creating, replacing and removing its session.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "probe/engine/probe_run.hpp"
+#include "probe/engine/result_sink.hpp"
+
+namespace envprobe {
+
+class TargetSession {
+ public:
+  TargetSession(std::shared_ptr<const ProbeTarget> target, std::uint64_t scheduleKey,
+                std::vector<ResultSink*>& sinks);
+  // Cancels a run in flight. Series stay: on shutdown the agent goes, its targets do not.
+  ~TargetSession();
+  TargetSession(const TargetSession&) = delete;
+  TargetSession& operator=(const TargetSession&) = delete;
+
+  // Starts a run; `onDone` runs when it finished and its results were applied (not on cancel).
+  void startRun(ProbeIo& io, std::function<void()> onDone);
+  void cancelRun();
+  // The target is leaving: cancel, then remove every series (their alerts resolve).
+  void retire();
+
+  bool inFlight() const { return run_ != nullptr; }
+  const ProbeTarget& target() const { return *target_; }
+  const std::shared_ptr<const ProbeTarget>& targetPtr() const { return target_; }
+  std::uint64_t scheduleKey() const { return scheduleKey_; }
+  const std::vector<std::string>& addresses() const { return addresses_; }
+
+ private:
+  void apply(RunOutcome outcome);
+
+  std::shared_ptr<const ProbeTarget> target_;
+  std::uint64_t scheduleKey_;
+  std::vector<ResultSink*>& sinks_;
+  std::unique_ptr<ProbeRun> run_;
+  std::function<void()> onDone_;
+  std::vector<std::string> addresses_;  // `address` label of each series published, sorted
+};
+
+}  // namespace envprobe

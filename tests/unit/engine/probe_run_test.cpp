@@ -1,0 +1,183 @@
+// ProbeRun in simulated time: deadline, DNS classification, redirects inside the environment,
+// cancellation. No sockets, no sleeps.
+#include <catch2/catch.hpp>
+
+#include "probe/engine/probe_run.hpp"
+#include "tests/unit/engine/fakes.hpp"
+
+using namespace envprobe;
+using namespace envprobe::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Rig {
+  ManualTimers timers;
+  FakeResolver resolver{timers};
+  FakeHttp http{timers};
+  ProbeIo io{timers, resolver, http};
+  std::optional<RunOutcome> outcome;
+  std::unique_ptr<ProbeRun> run;
+
+  void start(std::shared_ptr<const ProbeTarget> target) {
+    run = std::make_unique<ProbeRun>(io, std::move(target),
+                                     [this](RunOutcome o) { outcome = std::move(o); });
+    run->start();
+  }
+  const ProbeResult& only() {
+    REQUIRE(outcome);
+    REQUIRE(outcome->results.size() == 1);
+    return outcome->results.front();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("probe run: a silent resolver fails with dns_timeout at the check's deadline") {
+  Rig rig;
+  rig.start(makeTarget("shop.at.local", "", AddressMode::First, 1s));
+  rig.timers.advance(999ms);
+  CHECK_FALSE(rig.outcome);
+  rig.timers.advance(1ms);
+  const auto& r = rig.only();
+  CHECK(r.verdict.reason == Reason::DnsTimeout);
+  CHECK(r.observation.durationSeconds == Approx(1.0));
+  CHECK(rig.resolver.live() == 0);  // the query was cancelled
+  CHECK(rig.timers.pendingTimers() == 0);
+}
+
+TEST_CASE("probe run: SERVFAIL and REFUSED keep their own reasons") {
+  for (auto [error, reason] : {std::pair{TransportError::DnsServfail, Reason::DnsServfail},
+                               std::pair{TransportError::DnsRefused, Reason::DnsRefused}}) {
+    Rig rig;
+    rig.resolver.answers["shop.at.local"] = dnsError(error, "resolving shop.at.local: ...");
+    rig.start(makeTarget("shop.at.local"));
+    rig.timers.advance(100ms);
+    CHECK(rig.only().verdict.reason == reason);
+  }
+}
+
+TEST_CASE("probe run: a hanging transfer times out at the deadline that started with DNS") {
+  Rig rig;
+  rig.resolver.latency = 400ms;
+  rig.resolver.answers["shop.at.local"] = addresses({"10.0.0.7"});
+  rig.http.respond = [](const HttpRequest&) { return std::optional<Observation>{}; };
+  rig.start(makeTarget("shop.at.local", "", AddressMode::First, 1s));
+  rig.timers.advance(400ms);
+  REQUIRE(rig.http.requests.size() == 1);
+  CHECK(rig.http.requests[0].connectAddress == "10.0.0.7");
+  CHECK(rig.http.requests[0].timeoutMs == 600);  // what is left of the one deadline
+  rig.timers.advance(600ms);
+  CHECK(rig.only().verdict.reason == Reason::Timeout);
+  CHECK(rig.http.live() == 0);
+}
+
+TEST_CASE("probe run: a redirect to another port of the pinned hostname stays on the backend") {
+  Rig rig;
+  rig.http.respond = [](const HttpRequest& r) -> std::optional<Observation> {
+    if (r.url == "http://shop.at.local/") return redirectTo("https://shop.at.local/login", 301);
+    return okResponse();
+  };
+  rig.start(makeTarget("shop.at.local", "127.0.0.1:8080"));
+  rig.timers.advance(100ms);
+  const auto& r = rig.only();
+  CHECK(r.verdict.ok);
+  CHECK(r.observation.redirects == 1);
+  CHECK(r.address == "127.0.0.1:8080");
+  REQUIRE(rig.http.requests.size() == 2);
+  CHECK(rig.http.requests[0].connectAddress == "127.0.0.1");
+  CHECK(rig.http.requests[0].connectPort == 8080);
+  // Another port: the backend's address, the new URL's port; never the system resolver.
+  CHECK(rig.http.requests[1].connectAddress == "127.0.0.1");
+  CHECK(rig.http.requests[1].connectPort == 0);
+  CHECK(rig.http.requests[1].port == 443);
+  CHECK(rig.resolver.asked.empty());
+}
+
+TEST_CASE("probe run: a redirect to another host resolves through the environment's resolver") {
+  Rig rig;
+  rig.resolver.answers["shop.at.local"] = addresses({"10.0.0.7"});
+  rig.resolver.answers["login.at.local"] = addresses({"10.0.0.9"});
+  rig.http.respond = [](const HttpRequest& r) -> std::optional<Observation> {
+    if (r.hostname == "shop.at.local") return redirectTo("http://login.at.local:81/");
+    return okResponse();
+  };
+  rig.start(makeTarget("shop.at.local", "", AddressMode::First, 1s, [](HttpCheckSpec& s) {
+    s.headers = {{"X-Api-Key", "secret"}};
+  }));
+  rig.timers.advance(200ms);
+  CHECK(rig.only().verdict.ok);
+  REQUIRE(rig.http.requests.size() == 2);
+  CHECK(rig.http.requests[1].connectAddress == "10.0.0.9");
+  CHECK(rig.http.requests[0].sendCustomHeaders);
+  CHECK_FALSE(rig.http.requests[1].sendCustomHeaders);  // another origin: no X-Api-Key
+}
+
+TEST_CASE("probe run: redirects to other schemes are not followed") {
+  Rig rig;
+  rig.http.respond = [](const HttpRequest&) -> std::optional<Observation> {
+    return redirectTo("ftp://127.0.0.1:2121/file");
+  };
+  rig.start(makeTarget("shop.at.local", "127.0.0.1:8080"));
+  rig.timers.advance(100ms);
+  const auto& r = rig.only();
+  CHECK(r.verdict.reason == Reason::Redirects);
+  CHECK_THAT(r.verdict.detail, Catch::Contains("ftp://"));
+  CHECK(rig.http.requests.size() == 1);
+}
+
+TEST_CASE("probe run: a redirect loop stops at max_redirects") {
+  Rig rig;
+  rig.http.respond = [](const HttpRequest&) -> std::optional<Observation> {
+    return redirectTo("http://shop.at.local/again");
+  };
+  rig.start(makeTarget("shop.at.local", "127.0.0.1:8080", AddressMode::First, 1s,
+                       [](HttpCheckSpec& s) { s.maxRedirects = 3; }));
+  rig.timers.advance(500ms);
+  const auto& r = rig.only();
+  CHECK(r.verdict.reason == Reason::Redirects);
+  CHECK(r.observation.redirects == 3);
+  CHECK(rig.http.requests.size() == 4);
+}
+
+TEST_CASE("probe run: 303 turns a POST into a GET without its body") {
+  Rig rig;
+  rig.http.respond = [](const HttpRequest& r) -> std::optional<Observation> {
+    if (r.url.find("/done") == std::string::npos) return redirectTo("http://shop.at.local/done", 303);
+    return okResponse();
+  };
+  rig.start(makeTarget("shop.at.local", "127.0.0.1:8080", AddressMode::First, 1s,
+                       [](HttpCheckSpec& s) {
+                         s.method = "POST";
+                         s.body = "x=1";
+                       }));
+  rig.timers.advance(100ms);
+  CHECK(rig.only().verdict.ok);
+  REQUIRE(rig.http.requests.size() == 2);
+  CHECK(rig.http.requests[1].method == "GET");
+  CHECK_FALSE(rig.http.requests[1].sendBody);
+}
+
+TEST_CASE("probe run: address_mode all probes every address; cancel stops everything") {
+  Rig rig;
+  rig.resolver.answers["shop.at.local"] = addresses({"10.0.0.1", "10.0.0.2"});
+  rig.http.respond = [](const HttpRequest&) { return std::optional<Observation>{}; };
+  rig.start(makeTarget("shop.at.local", "", AddressMode::All));
+  rig.timers.advance(50ms);
+  CHECK(rig.http.live() == 2);
+  rig.run->cancel();
+  CHECK(rig.http.live() == 0);
+  rig.timers.advance(5s);
+  CHECK_FALSE(rig.outcome);  // never called back after cancel
+  CHECK(rig.timers.pendingTimers() == 0);
+}
+
+TEST_CASE("probe run: address_mode all reports a DNS failure as such") {
+  Rig rig;
+  rig.resolver.answers["shop.at.local"] = dnsError(TransportError::DnsNxdomain, "nxdomain");
+  rig.start(makeTarget("shop.at.local", "", AddressMode::All));
+  rig.timers.advance(50ms);
+  REQUIRE(rig.outcome);
+  CHECK(rig.outcome->dnsFailed);
+  CHECK(rig.only().verdict.reason == Reason::DnsNxdomain);
+}
