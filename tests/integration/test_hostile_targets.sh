@@ -26,7 +26,7 @@ source "$EP_LIB_DIR/hostile_lib.sh"
 require_envprobe
 require_cmd curl "Debian package curl"
 
-WATCH=20 # seconds of the main phase
+WATCH=16 # seconds of the main phase
 hostile_start control --mode ok
 control_port=$HS_PORT
 hostile_start hostile
@@ -188,8 +188,7 @@ run_phase limits "$WATCH" \
   "$(service rst /rst)" \
   "$(service gzip-bomb /gzip-bomb 3s 2s "" 'headers: { Accept-Encoding: gzip }')" \
   "$(service bigjson /bigjson 8s 8s 64MiB "" ', json: { status: ok }')" \
-  "$(service deepjson /deepjson 3s 2s 1MiB "" ', json: { status: ok }')" \
-  "$regex_service"
+  "$(service deepjson /deepjson 3s 2s 1MiB "" ', json: { status: ok }')"
 expect_reason slowloris.test timeout
 d=$(target_api duration_seconds slowloris.test)
 expect_num "slowloris.test duration (the 2s timeout)" "$d" ">=" 1.8
@@ -207,10 +206,14 @@ expect_reason gzip-bomb.test body_too_large
 expect_num "gzip-bomb.test duration" "$(target_api duration_seconds gzip-bomb.test)" "<" 1.5
 expect_reason bigjson.test json
 expect_reason deepjson.test json
-if [[ "$REGEX_LOADED" == yes ]]; then
-  expect_reason regex.test body
-fi
 end_phase limits
+
+# A phase of its own: a regex that stalls the event loop must not hide the results above.
+if [[ "$REGEX_LOADED" == yes ]]; then
+  run_phase regex 8 "$regex_service"
+  expect_reason regex.test body
+  end_phase regex
+fi
 echo "   regex pattern a.{1000}b loaded: $REGEX_LOADED"
 
 finish "hostile targets (hostile_targets)"
