@@ -55,6 +55,21 @@ void printState(std::ostream& out, Agent& agent, int round) {
   out.flush();
 }
 
+// The periodic table: the pending timer owns the printer (no cycle, freed with the loop).
+struct DemoPrinter {
+  std::ostream& out;
+  Agent& agent;
+  EventLoop& loop;
+  int round;
+};
+
+void schedulePrint(std::shared_ptr<DemoPrinter> printer, EventLoop::TimePoint at) {
+  printer->loop.addTimer(at, [printer, at] {
+    printState(printer->out, printer->agent, ++printer->round);
+    schedulePrint(printer, at + std::chrono::seconds(3));
+  });
+}
+
 }  // namespace
 
 int runDemoCommand(const CommandLine& cl, std::ostream& out) {
@@ -92,17 +107,12 @@ int runDemoCommand(const CommandLine& cl, std::ostream& out) {
          "Hostname\".\n"
       << "The catalog lists both of the shop's names, internal shop.demo.internal and public "
          "shop.example.com,\nso the agent probes both. No network needed; Ctrl-C stops.\n";
-  int round = 0;
   return serveAgent(*config, listen, stopAfter, [&](int port, Agent& agent, EventLoop& loop) {
     out << "metrics:     http://127.0.0.1:" << port << "/metrics\n"
         << "status page: http://127.0.0.1:" << port << "/\n";
     out.flush();
-    auto tick = std::make_shared<std::function<void()>>();
-    *tick = [&, tick] {
-      printState(out, agent, ++round);
-      loop.addTimer(loop.now() + std::chrono::seconds(3), *tick);
-    };
-    loop.addTimer(loop.now() + std::chrono::milliseconds(2500), *tick);
+    schedulePrint(std::make_shared<DemoPrinter>(DemoPrinter{out, agent, loop, 0}),
+                  loop.now() + std::chrono::milliseconds(2500));
   });
 }
 

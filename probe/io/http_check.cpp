@@ -197,6 +197,9 @@ Observation HttpCheck::finish(CURLcode result) {
   obs.transportError = transportErrorFor(result, bodyTooLarge_);
   if (obs.transportError == TransportError::BodyTooLarge) {
     obs.transportDetail = "body exceeds the limit of " + std::to_string(bodyLimit_) + " bytes";
+  } else if (result == CURLE_OUT_OF_MEMORY && obs.body.empty()) {
+    // curl 7.88 says only "Out of memory" when one header line exceeds its 100 KiB limit.
+    obs.transportDetail = "response header line too long (over curl's 100 KiB limit)";
   } else if (headersTooLarge_) {
     obs.transportError = TransportError::Other;
     obs.transportDetail =
