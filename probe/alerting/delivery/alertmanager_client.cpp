@@ -73,8 +73,10 @@ std::string alertsToJson(const std::vector<OutgoingAlert>& alerts) {
 BatchAction decideBatchAction(bool transferred, long status, std::size_t batchSize) {
   if (!transferred) return BatchAction::Retry;
   if (status >= 200 && status < 300) return BatchAction::Delivered;
-  // 408 and 429 are about timing, not about the alerts.
-  if (status >= 400 && status < 500 && status != 408 && status != 429)
+  // Only these say the payload itself is refused (413: too large, which halving also cures).
+  // Others (401, 403, 404, 408, 429, ...) are about the endpoint, access or timing, not about
+  // the alerts: they stay queued until the Alertmanager or its configuration is fixed.
+  if (status == 400 || status == 413 || status == 422)
     return batchSize > 1 ? BatchAction::Split : BatchAction::Drop;
   return BatchAction::Retry;
 }

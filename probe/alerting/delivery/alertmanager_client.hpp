@@ -2,9 +2,9 @@
 // Pushes alerts to every configured Alertmanager (the HA contract: all of them get everything)
 // through its v2 API, on the curl multi loop, never blocking. While an Alertmanager is
 // unreachable its alerts queue (bounded, newest version of each alert kept; drops counted) and are
-// delivered with backoff when it returns. A batch it refuses (4xx) is sent again in halves until
-// the refused alerts stand alone; only those are dropped, so one bad alert never takes the rest of
-// its batch (resolutions included) with it.
+// delivered with backoff when it returns. A batch it refuses (400, 413, 422) is sent again in
+// halves until the refused alerts stand alone; only those are dropped, so one bad alert never
+// takes the rest of its batch (resolutions included) with it.
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/registry.h>
@@ -30,9 +30,9 @@ std::string alertFingerprint(const LabelMap& labels);
 // What an Alertmanager's answer means for the batch it answered.
 enum class BatchAction {
   Delivered,  // 2xx
-  Retry,      // transfer error, 5xx, 408, 429, anything unexpected: keep queued, back off
-  Split,      // 4xx for several alerts: some of them are refused; send the halves on their own
-  Drop,       // 4xx for one alert: that alert is refused; retrying cannot help
+  Retry,      // transfer error, 5xx, 401/403/404/408/429, anything else: keep queued, back off
+  Split,      // 400/413/422 for several alerts: some are refused; send the halves on their own
+  Drop,       // 400/413/422 for one alert: that alert is refused; retrying cannot help
 };
 BatchAction decideBatchAction(bool transferred, long status, std::size_t batchSize);
 

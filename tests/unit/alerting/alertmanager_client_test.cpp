@@ -43,6 +43,10 @@ TEST_CASE("alertmanager client: what an answer means for the batch", "[alerting]
   CHECK(decideBatchAction(true, 429, 10) == BatchAction::Retry);
   CHECK(decideBatchAction(true, 408, 1) == BatchAction::Retry);
   CHECK(decideBatchAction(true, 302, 1) == BatchAction::Retry);
+  // The endpoint or access is wrong, not the alerts: keep them until that is fixed.
+  CHECK(decideBatchAction(true, 401, 10) == BatchAction::Retry);
+  CHECK(decideBatchAction(true, 403, 1) == BatchAction::Retry);
+  CHECK(decideBatchAction(true, 404, 10) == BatchAction::Retry);
   // Refused: find the refused alerts, drop only them.
   CHECK(decideBatchAction(true, 400, 500) == BatchAction::Split);
   CHECK(decideBatchAction(true, 422, 2) == BatchAction::Split);
