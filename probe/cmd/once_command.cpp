@@ -60,7 +60,8 @@ int runOnceCommand(const CommandLine& cl, std::ostream& out, std::ostream& err) 
                       {"ssl_earliest_cert_expiry",
                        r.observation.cert.present ? r.observation.cert.earliestExpiryUnix : 0}});
     }
-    out << rows.dump(2) << "\n";
+    // replace: details carry target bytes; invalid UTF-8 becomes U+FFFD, not an abort.
+    out << rows.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     TextTable table({"ENV", "SERVICE", "CHECK", "HOSTNAME", "VISIBILITY", "ADDRESS", "RESULT",
                      "DURATION", "REASON", "DETAIL"});

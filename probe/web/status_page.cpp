@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <tuple>
 
+#include "probe/base/utf8.hpp"
+
 namespace envprobe {
 
 std::vector<SeriesState> sortForOnCall(std::vector<SeriesState> series) {
@@ -15,15 +17,24 @@ std::vector<SeriesState> sortForOnCall(std::vector<SeriesState> series) {
 }
 
 std::string htmlEscape(const std::string& text) {
+  // The page says charset=utf-8: bytes from targets are made valid first, and control
+  // characters (never meaningful in a cell) shown as U+FFFD.
+  const std::string valid = makeValidUtf8(text);
   std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
+  out.reserve(valid.size());
+  for (char c : valid) {
     switch (c) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
       case '>': out += "&gt;"; break;
       case '"': out += "&quot;"; break;
-      default: out += c;
+      case '\'': out += "&#39;"; break;
+      default:
+        if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) {
+          out += "\xEF\xBF\xBD";
+        } else {
+          out += c;
+        }
     }
   }
   return out;
@@ -82,7 +93,9 @@ std::string renderTargetsJson(const std::vector<SeriesState>& series) {
                    {"server", s.serverHeader},
                    {"resolved_address", s.resolvedAddress}});
   }
-  return out.dump(2) + "\n";
+  // replace: server and detail carry target bytes; invalid UTF-8 becomes U+FFFD instead of an
+  // exception that would take the agent down.
+  return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace envprobe

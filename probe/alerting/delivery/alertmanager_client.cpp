@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "probe/base/logging.hpp"
+#include "probe/base/utf8.hpp"
 
 namespace envprobe {
 
@@ -16,6 +17,23 @@ constexpr std::size_t kBatchSize = 500;
 constexpr auto kRequestTimeout = std::chrono::seconds(10);
 constexpr auto kMinBackoff = std::chrono::milliseconds(500);
 constexpr auto kMaxBackoff = std::chrono::seconds(8);
+constexpr std::size_t kMaxAnswerBytes = 4096;  // of an error answer, kept for the log
+constexpr std::size_t kLoggedAnswerBytes = 300;
+
+std::string describeLabels(const LabelMap& labels) {
+  std::string out = "{";
+  for (const auto& [k, v] : labels) out += (out.size() > 1 ? ", " : "") + k + "=" + v;
+  return out + "}";
+}
+
+// An Alertmanager's answer is not ours either: cut, then made valid UTF-8 (the logger escapes
+// control characters).
+std::string sanitizedAnswer(const std::string& answer) {
+  std::string text = makeValidUtf8(answer.substr(0, kLoggedAnswerBytes));
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  if (answer.size() > kLoggedAnswerBytes) text += "...";
+  return text;
+}
 
 }  // namespace
 
@@ -47,7 +65,37 @@ std::string alertsToJson(const std::vector<OutgoingAlert>& alerts) {
     if (!a.generatorUrl.empty()) alert["generatorURL"] = a.generatorUrl;
     body.push_back(std::move(alert));
   }
-  return body.dump();
+  // replace: labels and annotations carry target bytes (hostnames, details); invalid UTF-8
+  // becomes U+FFFD instead of an exception.
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+BatchAction decideBatchAction(bool transferred, long status, std::size_t batchSize) {
+  if (!transferred) return BatchAction::Retry;
+  if (status >= 200 && status < 300) return BatchAction::Delivered;
+  // Only these say the payload itself is refused (413: too large, which halving also cures).
+  // Others (401, 403, 404, 408, 429, ...) are about the endpoint, access or timing, not about
+  // the alerts: they stay queued until the Alertmanager or its configuration is fixed.
+  if (status == 400 || status == 413 || status == 422)
+    return batchSize > 1 ? BatchAction::Split : BatchAction::Drop;
+  return BatchAction::Retry;
+}
+
+std::vector<std::string> RefusalBisect::takeNext() {
+  std::vector<std::string> part = std::move(parts_.front());
+  parts_.pop_front();
+  return part;
+}
+
+void RefusalBisect::split(const std::vector<std::string>& batch) {
+  if (batch.size() < 2) return;
+  const auto middle = batch.begin() + static_cast<std::ptrdiff_t>(batch.size() / 2);
+  parts_.emplace_front(middle, batch.end());
+  parts_.emplace_front(batch.begin(), middle);
+}
+
+void RefusalBisect::retryLater(std::vector<std::string> part) {
+  if (!part.empty()) parts_.push_front(std::move(part));
 }
 
 struct AlertmanagerClient::Target {
@@ -62,8 +110,12 @@ struct AlertmanagerClient::Target {
   curl_slist* headers = nullptr;
   std::string body;
   std::vector<std::string> sending;
+  bool sendingPart = false;  // `sending` came from the bisection of a refused batch
+  RefusalBisect bisect;
+  std::string answer;  // the response body, up to kMaxAnswerBytes
   prometheus::Counter* success = nullptr;
   prometheus::Counter* failure = nullptr;
+  prometheus::Counter* refused = nullptr;
 };
 
 AlertmanagerClient::AlertmanagerClient(EventLoop& loop, CurlDriver& curl,
@@ -89,6 +141,7 @@ AlertmanagerClient::AlertmanagerClient(EventLoop& loop, CurlDriver& curl,
     t->url = base + "/api/v2/alerts";
     t->success = &sent_.Add({{"alertmanager", url}, {"result", "success"}});
     t->failure = &sent_.Add({{"alertmanager", url}, {"result", "failure"}});
+    t->refused = &sent_.Add({{"alertmanager", url}, {"result", "dropped"}});
     targets_.push_back(std::move(t));
   }
 }
@@ -144,14 +197,27 @@ void AlertmanagerClient::flush(Target& t) {
   if (t.queue.empty() || t.inFlight) return;
   std::vector<OutgoingAlert> batch;
   t.sending.clear();
-  for (const auto& fp : t.order) {
-    auto it = t.queue.find(fp);
+  t.sendingPart = false;
+  // Parts of a refused batch go first; alerts already delivered or evicted are skipped.
+  while (batch.empty() && t.bisect.active()) {
+    for (auto& fp : t.bisect.takeNext()) {
+      auto it = t.queue.find(fp);
+      if (it == t.queue.end()) continue;
+      batch.push_back(it->second);
+      t.sending.push_back(std::move(fp));
+    }
+    t.sendingPart = !batch.empty();
+  }
+  for (std::size_t i = 0; i < t.order.size() && !t.sendingPart; ++i) {
+    auto it = t.queue.find(t.order[i]);
     if (it == t.queue.end()) continue;
     batch.push_back(it->second);
-    t.sending.push_back(fp);
+    t.sending.push_back(t.order[i]);
     if (batch.size() == kBatchSize) break;
   }
+  if (batch.empty()) return;
   t.body = alertsToJson(batch);
+  t.answer.clear();
   if (!t.easy) {
     t.easy = curl_easy_init();
     t.headers = curl_slist_append(nullptr, "Content-Type: application/json");
@@ -164,33 +230,75 @@ void AlertmanagerClient::flush(Target& t) {
   curl_easy_setopt(t.easy, CURLOPT_POSTFIELDSIZE, static_cast<long>(t.body.size()));
   curl_easy_setopt(t.easy, CURLOPT_TIMEOUT_MS,
                    static_cast<long>(std::chrono::milliseconds(kRequestTimeout).count()));
+  curl_easy_setopt(t.easy, CURLOPT_WRITEDATA, &t.answer);
   curl_easy_setopt(t.easy, CURLOPT_WRITEFUNCTION,
-                   +[](char*, std::size_t size, std::size_t n, void*) { return size * n; });
+                   +[](char* data, std::size_t size, std::size_t n, void* user) {
+                     auto* answer = static_cast<std::string*>(user);
+                     const std::size_t room = kMaxAnswerBytes - std::min(answer->size(), kMaxAnswerBytes);
+                     answer->append(data, std::min(size * n, room));
+                     return size * n;
+                   });
   t.inFlight = true;
-  curl_.start(t.easy, [this, &t, count = batch.size()](CURLcode code) {
+  curl_.start(t.easy, [this, &t](CURLcode code) {
     t.inFlight = false;
     long status = 0;
     curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
-    if (code == CURLE_OK && status >= 200 && status < 300) {
+    onAnswer(t, code == CURLE_OK,
+             code == CURLE_OK ? "HTTP " + std::to_string(status) : curl_easy_strerror(code), status);
+  });
+}
+
+void AlertmanagerClient::onAnswer(Target& t, bool transferred, const std::string& err,
+                                  long status) {
+  const std::size_t count = t.sending.size();
+  switch (decideBatchAction(transferred, status, count)) {
+    case BatchAction::Delivered:
       t.success->Increment(static_cast<double>(count));
       for (const auto& fp : t.sending) t.queue.erase(fp);
       compactOrder(t);
       t.backoff = kMinBackoff;
       flush(t);
       return;
-    }
-    t.failure->Increment(static_cast<double>(count));
-    logWarn("alertmanager unreachable, alerts kept queued",
+    case BatchAction::Split:
+      // Not a connectivity problem: the halves go at once, no backoff.
+      // The first refusal is news; the refusals of its parts are the search going on.
+      (t.sendingPart ? logDebug : logInfo)(
+          "alertmanager refused a batch, sending it in halves to find the refused alerts",
+          {{"alertmanager", t.name},
+           {"err", err},
+           {"alerts", std::to_string(count)},
+           {"answer", sanitizedAnswer(t.answer)}});
+      t.bisect.split(t.sending);
+      t.sending.clear();
+      flush(t);
+      return;
+    case BatchAction::Drop:
+      dropRefused(t, status);
+      flush(t);
+      return;
+    case BatchAction::Retry:
+      break;
+  }
+  t.failure->Increment(static_cast<double>(count));
+  logWarn("alertmanager unreachable, alerts kept queued",
+          {{"alertmanager", t.name}, {"err", err}, {"queued", std::to_string(t.queue.size())}});
+  if (t.sendingPart) t.bisect.retryLater(t.sending);
+  scheduleRetry(t);
+}
+
+void AlertmanagerClient::dropRefused(Target& t, long status) {
+  t.refused->Increment(static_cast<double>(t.sending.size()));
+  for (const auto& fp : t.sending) {
+    auto it = t.queue.find(fp);
+    if (it == t.queue.end()) continue;
+    logWarn("alertmanager refused an alert, dropped",
             {{"alertmanager", t.name},
-             {"err", code == CURLE_OK ? "HTTP " + std::to_string(status) : curl_easy_strerror(code)},
-             {"queued", std::to_string(t.queue.size())}});
-    // 4xx other than 429 means the alerts themselves are refused: retrying cannot help.
-    if (code == CURLE_OK && status >= 400 && status < 500 && status != 429) {
-      for (const auto& fp : t.sending) t.queue.erase(fp);
-      compactOrder(t);
-    }
-    scheduleRetry(t);
-  });
+             {"err", "HTTP " + std::to_string(status)},
+             {"labels", describeLabels(it->second.labels)},
+             {"answer", sanitizedAnswer(t.answer)}});
+    t.queue.erase(it);
+  }
+  compactOrder(t);
 }
 
 void AlertmanagerClient::scheduleRetry(Target& t) {

@@ -1,0 +1,89 @@
+#include "probe/base/logging.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "probe/base/utf8.hpp"
+
+using envprobe::formatJsonLine;
+using envprobe::formatLogfmtLine;
+using envprobe::isValidUtf8;
+
+namespace {
+
+const std::string kTs = "2026-01-02T03:04:05.678Z";
+
+bool hasControlByte(const std::string& line) {
+  for (char c : line) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("logfmt: plain values stay bare, others are quoted", "[logging]") {
+  CHECK(formatLogfmtLine(kTs, "info", "starting", {{"version", "0.1.0"}}) ==
+        "ts=" + kTs + " level=info msg=starting version=0.1.0");
+  CHECK(formatLogfmtLine(kTs, "warn", "two words", {{"k", ""}, {"q", "a=b"}, {"s", "say \"hi\""}}) ==
+        "ts=" + kTs + " level=warn msg=\"two words\" k=\"\" q=\"a=b\" s=\"say \\\"hi\\\"\"");
+  CHECK(formatLogfmtLine(kTs, "info", "m", {{"path", "C:\\dir"}}) ==
+        "ts=" + kTs + " level=info msg=m path=\"C:\\\\dir\"");
+}
+
+TEST_CASE("logfmt: a value cannot start a new line or hide control bytes", "[logging]") {
+  const std::string line = formatLogfmtLine(
+      kTs, "info", "m",
+      {{"detail", "ok\nts=2026 level=error msg=forged"}, {"cr", "a\rb"}, {"tab", "a\tb"},
+       {"nul", std::string("a\0b", 3)}, {"esc", "\x1b[31mred"}, {"del", "a\x7f"},
+       {"c1", "a\xC2\x9b" "b"}});
+  CHECK(line ==
+        "ts=" + kTs + " level=info msg=m detail=\"ok\\nts=2026 level=error msg=forged\" "
+        "cr=\"a\\rb\" tab=\"a\\tb\" nul=\"a\\u0000b\" esc=\"\\u001b[31mred\" del=\"a\\u007f\" "
+        "c1=\"a\\u009bb\"");
+  CHECK_FALSE(hasControlByte(line));
+}
+
+TEST_CASE("logfmt: the message is escaped like any value", "[logging]") {
+  const std::string line = formatLogfmtLine(kTs, "info", "a\nb", {});
+  CHECK(line == "ts=" + kTs + " level=info msg=\"a\\nb\"");
+}
+
+TEST_CASE("logfmt: keys cannot break the line", "[logging]") {
+  const std::string line =
+      formatLogfmtLine(kTs, "info", "m", {{"bad key=\"x\"\n", "v"}, {"", "w"}, {"ok.key_1-a:b", "z"}});
+  CHECK(line == "ts=" + kTs + " level=info msg=m bad_key__x__=v _=w ok.key_1-a:b=z");
+}
+
+TEST_CASE("logfmt: invalid UTF-8 becomes U+FFFD, valid UTF-8 stays", "[logging]") {
+  const std::string line =
+      formatLogfmtLine(kTs, "info", "m", {{"server", "caf\xE9/1.0"}, {"name", "caf\xC3\xA9"}});
+  CHECK(line == "ts=" + kTs + " level=info msg=m server=caf\xEF\xBF\xBD/1.0 name=caf\xC3\xA9");
+  CHECK(isValidUtf8(line));
+}
+
+TEST_CASE("json log: invalid bytes never throw and the line parses back", "[logging]") {
+  std::string line;
+  REQUIRE_NOTHROW(line = formatJsonLine(
+                      kTs, "debug", "probe failed\xFF",
+                      {{"detail", "header Server: \"caf\xE9/1.0\" does not match"},
+                       {"nul", std::string("a\0b\n", 4)},
+                       {"bad\xC0key", "v"}}));
+  CHECK(isValidUtf8(line));
+  CHECK(line.find('\n') == std::string::npos);
+  CHECK_FALSE(hasControlByte(line));
+  const auto j = nlohmann::json::parse(line);
+  CHECK(j["ts"] == kTs);
+  CHECK(j["level"] == "debug");
+  CHECK(j["msg"] == "probe failed\xEF\xBF\xBD");
+  CHECK(j["detail"] == "header Server: \"caf\xEF\xBF\xBD/1.0\" does not match");
+  CHECK(j["nul"] == std::string("a\0b\n", 4));
+  CHECK(j["bad\xEF\xBF\xBDkey"] == "v");
+}
+
+TEST_CASE("json log: fields follow ts, level, msg in order", "[logging]") {
+  CHECK(formatJsonLine(kTs, "info", "starting", {{"version", "0.1.0"}, {"a", "b"}}) ==
+        "{\"ts\":\"" + kTs + "\",\"level\":\"info\",\"msg\":\"starting\",\"version\":\"0.1.0\",\"a\":\"b\"}");
+}
