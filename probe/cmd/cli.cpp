@@ -25,6 +25,8 @@ Flags:
       --config.file=FILE     The agent config file (e.g. config/at.yaml).
       --web.listen-address=ADDR
                              Address for /metrics and the status page (default ":9470").
+      --web.config.file=FILE Basic auth for the endpoint, in Prometheus' web config format
+                             (basic_auth_users: {user: bcrypt hash}).
       --log.level=LEVEL      debug | info | warn | error (default info).
       --log.format=FORMAT    logfmt | json (default logfmt).
 )";
@@ -34,6 +36,7 @@ CommandLine parseCommandLine(int argc, const char* const* argv) {
   CommandLine cl;
   std::map<std::string, std::string*> valued = {
       {"config.file", &cl.configFile},   {"web.listen-address", &cl.listenAddress},
+      {"web.config.file", &cl.webConfigFile},
       {"log.level", &cl.logLevel},       {"log.format", &cl.logFormat},
       {"format", &cl.format},            {"demo.duration", &cl.demoDuration},
   };

@@ -11,6 +11,7 @@ struct CommandLine {
   std::vector<std::string> args;
   std::string configFile;
   std::string listenAddress;  // empty: the config's `listen`, else ":9470"
+  std::string webConfigFile;  // TLS and basic auth for the endpoint (exporter-toolkit format)
   std::string logLevel = "info";
   std::string logFormat = "logfmt";
   std::string format = "table";  // once: table | json

@@ -3,7 +3,10 @@
 #include <CivetServer.h>
 #include <prometheus/text_serializer.h>
 
+#include <mutex>
 #include <stdexcept>
+
+#include "probe/web/basic_auth.hpp"
 
 namespace envprobe {
 
@@ -12,32 +15,73 @@ std::string civetListeningPorts(const std::string& listen) {
   return listen;
 }
 
-class HttpServer::Route : public CivetHandler {
+bool listensOnAllInterfaces(const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  const std::string host = colon == std::string::npos ? "" : listen.substr(0, colon);
+  return host.empty() || host == "0.0.0.0" || host == "[::]" || host == "::";
+}
+
+namespace {
+
+void send(mg_connection* conn, const HttpResponse& response, const char* extraHeaders = "") {
+  mg_printf(conn,
+            "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+            "Cache-Control: no-store\r\nConnection: close\r\n%s\r\n",
+            response.status, mg_get_response_code_text(conn, response.status),
+            response.contentType.c_str(), response.body.size(), extraHeaders);
+  mg_write(conn, response.body.data(), response.body.size());
+}
+
+}  // namespace
+
+// One civetweb handler for every path: civetweb matches handlers by prefix, so exact routing and
+// authentication happen here, in one place, before any route runs.
+class HttpServer::Dispatcher : public CivetHandler {
  public:
-  explicit Route(Handler handler) : handler_(std::move(handler)) {}
+  explicit Dispatcher(const HttpServer& server) : server_(server) {}
   bool handleGet(CivetServer* /*server*/, mg_connection* conn) override {
+    if (server_.auth_ && !server_.auth_->allows(mg_get_header(conn, "Authorization"))) {
+      send(conn, {401, "text/plain; charset=utf-8", "Unauthorized\n"},
+           "WWW-Authenticate: Basic realm=\"envprobe\", charset=\"UTF-8\"\r\n");
+      return true;
+    }
     const mg_request_info* info = mg_get_request_info(conn);
-    const HttpResponse response =
-        handler_({info->local_uri ? info->local_uri : "/", info->query_string ? info->query_string : ""});
-    mg_printf(conn,
-              "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-              "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
-              response.status, mg_get_response_code_text(conn, response.status),
-              response.contentType.c_str(), response.body.size());
-    mg_write(conn, response.body.data(), response.body.size());
+    send(conn, server_.dispatch({info->local_uri ? info->local_uri : "/",
+                                 info->query_string ? info->query_string : ""}));
     return true;
   }
 
  private:
-  Handler handler_;
+  const HttpServer& server_;
 };
 
 HttpServer::HttpServer(const std::string& listen,
-                       std::vector<std::shared_ptr<prometheus::Collectable>> collectables) {
-  const std::vector<std::string> options = {"listening_ports", civetListeningPorts(listen),
-                                            "num_threads", "4", "enable_keep_alive", "no"};
+                       std::vector<std::shared_ptr<prometheus::Collectable>> collectables,
+                       HttpServerOptions options) {
+  if (options.web.tls)
+    // Debian bookworm's civetweb 1.15 loads libssl at run time and looks up
+    // SSL_get_peer_certificate, which OpenSSL 3 no longer exports; every TLS connection then
+    // calls a null pointer. Refuse rather than crash on the first client.
+    throw std::runtime_error(
+        "tls_server_config: TLS is not available in this build (the system civetweb 1.15 "
+        "crashes with OpenSSL 3); terminate TLS in a proxy in front of the agent, or remove "
+        "tls_server_config");
+  if (!options.web.basicAuthUsers.empty())
+    auth_ = std::make_unique<BasicAuth>(options.web.basicAuthUsers);
+  dispatcher_ = std::make_unique<Dispatcher>(*this);
+  const std::vector<std::string> civetOptions = {
+      "listening_ports", civetListeningPorts(listen),
+      "num_threads", std::to_string(options.numThreads),
+      // Whole-request budget for reading the request line and headers: an idle or byte-by-byte
+      // client gives its thread back after this.
+      "request_timeout_ms", std::to_string(options.requestTimeoutMs),
+      // One request per connection, so a scraper never parks a thread between scrapes.
+      "enable_keep_alive", "no",
+      // Bound how long closing a connection to a client that does not read may take.
+      "linger_timeout_ms", "1000",
+  };
   try {
-    server_ = std::make_unique<CivetServer>(options);
+    server_ = std::make_unique<CivetServer>(civetOptions);
   } catch (const CivetException& e) {
     throw std::runtime_error("cannot listen on " + listen + ": " + e.what());
   }
@@ -52,6 +96,7 @@ HttpServer::HttpServer(const std::string& listen,
                         prometheus::TextSerializer().Serialize(families)};
   });
   handle("/-/healthy", [](const Request&) { return HttpResponse{200, "text/plain", "OK\n"}; });
+  server_->addHandler("/", dispatcher_.get());
 }
 
 HttpServer::~HttpServer() {
@@ -59,8 +104,19 @@ HttpServer::~HttpServer() {
 }
 
 void HttpServer::handle(const std::string& path, Handler handler) {
-  routes_.push_back(std::make_unique<Route>(std::move(handler)));
-  server_->addHandler(path, routes_.back().get());
+  std::unique_lock lock(routesMutex_);
+  routes_[path] = std::move(handler);
+}
+
+HttpResponse HttpServer::dispatch(const Request& request) const {
+  Handler handler;
+  {
+    std::shared_lock lock(routesMutex_);
+    const auto it = routes_.find(request.path);
+    if (it == routes_.end()) return {404, "text/plain; charset=utf-8", "not found\n"};
+    handler = it->second;
+  }
+  return handler(request);
 }
 
 int HttpServer::port() const {

@@ -1,21 +1,39 @@
 #pragma once
 // The agent's HTTP endpoint (civetweb): /metrics, the status page, a JSON API and health.
 // Handlers run on civetweb's threads and only read locked snapshots.
+//
+// Hardened against its own clients: enough worker threads and a request timeout that idle or
+// slow connections (each holds one civetweb thread until the timeout) cannot starve scrapes;
+// exact-path routing; optional basic auth (web config) in front of every path.
 #include <prometheus/collectable.h>
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <shared_mutex>
 #include <string>
 #include <vector>
+
+#include "probe/web/web_config.hpp"
 
 class CivetServer;
 
 namespace envprobe {
 
+class BasicAuth;
+
 struct HttpResponse {
   int status = 200;
   std::string contentType = "text/plain; charset=utf-8";
   std::string body;
+};
+
+struct HttpServerOptions {
+  WebConfig web;  // from --web.config.file; empty: plain HTTP, no auth
+  // Each connection holds a thread until it has sent its request or request_timeout passes, so
+  // threads bound how many idle clients the endpoint survives while still answering scrapes.
+  int numThreads = 32;
+  int requestTimeoutMs = 10000;
 };
 
 class HttpServer {
@@ -26,24 +44,35 @@ class HttpServer {
   };
   using Handler = std::function<HttpResponse(const Request& request)>;
 
-  // listen: ":9470", "127.0.0.1:9470", "[::1]:9470". Throws std::runtime_error when it cannot bind.
+  // listen: ":9470", "127.0.0.1:9470". Throws std::runtime_error when it cannot bind or the
+  // web config asks for what this build cannot do (TLS, see http_server.cpp).
   // /metrics serves the collectables' families.
   HttpServer(const std::string& listen,
-             std::vector<std::shared_ptr<prometheus::Collectable>> collectables);
+             std::vector<std::shared_ptr<prometheus::Collectable>> collectables,
+             HttpServerOptions options = {});
   ~HttpServer();
 
-  // GET on `path`; civetweb also routes paths below it here, so a handler checks request.path.
+  // GET on exactly `path` (any other path answers 404). May be called while serving.
   void handle(const std::string& path, Handler handler);
   // The bound port (useful with port 0).
   int port() const;
 
  private:
-  class Route;
+  class Dispatcher;
+  friend class Dispatcher;
+  HttpResponse dispatch(const Request& request) const;
+
+  mutable std::shared_mutex routesMutex_;
+  std::map<std::string, Handler> routes_;
+  std::unique_ptr<BasicAuth> auth_;
+  std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<CivetServer> server_;
-  std::vector<std::unique_ptr<Route>> routes_;
 };
 
 // "envprobe.local:9470" style listen address -> civetweb's listening_ports syntax.
 std::string civetListeningPorts(const std::string& listen);
+
+// Whether `listen` binds every interface (":9470", "0.0.0.0:9470", "[::]:9470").
+bool listensOnAllInterfaces(const std::string& listen);
 
 }  // namespace envprobe

@@ -78,10 +78,31 @@ TEST_CASE("cli: defaults when only a command is given", "[cli]") {
   CHECK(cl.args.empty());
   CHECK(cl.configFile.empty());
   CHECK(cl.listenAddress.empty());  // the config's `listen` applies
+  CHECK(cl.webConfigFile.empty());  // plain HTTP, no auth
   CHECK(cl.logLevel == "info");
   CHECK(cl.logFormat == "logfmt");
   CHECK(cl.format == "table");
   CHECK_FALSE(cl.listTargets);
+}
+
+TEST_CASE("cli: --web.config.file names the endpoint's web config", "[cli]") {
+  SECTION("with =") {
+    const auto cl = parse({"run", "--web.config.file=/etc/envprobe/web.yml"});
+    CHECK(cl.errors.empty());
+    CHECK(cl.webConfigFile == "/etc/envprobe/web.yml");
+  }
+  SECTION("with a separate value") {
+    const auto cl = parse({"--web.config.file", "web.yml", "run"});
+    CHECK(cl.errors.empty());
+    CHECK(cl.webConfigFile == "web.yml");
+    CHECK(cl.command == "run");
+    CHECK(cl.args.empty());
+  }
+  SECTION("without a value") {
+    const auto cl = parse({"run", "--web.config.file"});
+    CHECK_THAT(cl.errors, VectorContains(std::string("flag --web.config.file needs a value")));
+  }
+  CHECK_THAT(envprobe::usageText(), Contains("--web.config.file=FILE"));
 }
 
 TEST_CASE("cli: valued flags take --name=value and --name value", "[cli]") {

@@ -1,0 +1,87 @@
+#include "probe/web/http_server.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <stdexcept>
+#include <string>
+
+using envprobe::HttpResponse;
+using envprobe::HttpServer;
+using envprobe::HttpServerOptions;
+using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
+
+namespace {
+
+// bcrypt of "s3cret" at cost 4; "cHJvbWV0aGV1czpzM2NyZXQ=" is base64 of "prometheus:s3cret".
+const std::string kHash = "$2b$04$T7.ox6bJECJvUrmtHJZGROiFcC/WuuldgN3RkgAFHzxd.8Sj7QZ3G";
+
+// One blocking HTTP/1.0 exchange with the server on loopback; returns the whole response.
+std::string get(int port, const std::string& path, const std::string& headers = "") {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("socket failed");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    throw std::runtime_error("connect failed");
+  }
+  const std::string request = "GET " + path + " HTTP/1.0\r\nHost: t\r\n" + headers + "\r\n";
+  if (::send(fd, request.data(), request.size(), 0) != static_cast<ssize_t>(request.size())) {
+    ::close(fd);
+    throw std::runtime_error("send failed");
+  }
+  std::string response;
+  char buf[4096];
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) response.append(buf, n);
+  ::close(fd);
+  return response;
+}
+
+}  // namespace
+
+TEST_CASE("http server: routes are exact paths", "[web]") {
+  HttpServer server("127.0.0.1:0", {});
+  server.handle("/", [](const HttpServer::Request&) { return HttpResponse{200, "text/plain", "root\n"}; });
+  const int port = server.port();
+  REQUIRE(port > 0);
+  CHECK_THAT(get(port, "/-/healthy"), StartsWith("HTTP/1.1 200"));
+  CHECK_THAT(get(port, "/metrics"), StartsWith("HTTP/1.1 200"));
+  CHECK_THAT(get(port, "/?x=1"), Contains("root"));
+  CHECK_THAT(get(port, "/metricsfoo"), StartsWith("HTTP/1.1 404"));
+  CHECK_THAT(get(port, "/-/healthy/x"), StartsWith("HTTP/1.1 404"));
+  CHECK_THAT(get(port, "/nope"), StartsWith("HTTP/1.1 404"));
+}
+
+TEST_CASE("http server: basic auth guards every path, known or not", "[web]") {
+  HttpServerOptions options;
+  options.web.basicAuthUsers = {{"prometheus", kHash}};
+  HttpServer server("127.0.0.1:0", {}, options);
+  const int port = server.port();
+  const std::string right = "Authorization: Basic cHJvbWV0aGV1czpzM2NyZXQ=\r\n";
+  for (const char* path : {"/metrics", "/-/healthy", "/metricsfoo"}) {
+    const std::string denied = get(port, path);
+    CHECK_THAT(denied, StartsWith("HTTP/1.1 401"));
+    CHECK_THAT(denied, Contains("WWW-Authenticate: Basic realm=\"envprobe\""));
+    CHECK_THAT(get(port, path, "Authorization: Basic cHJvbWV0aGV1czp3cm9uZw==\r\n"),
+               StartsWith("HTTP/1.1 401"));
+  }
+  CHECK_THAT(get(port, "/metrics", right), StartsWith("HTTP/1.1 200"));
+  CHECK_THAT(get(port, "/metricsfoo", right), StartsWith("HTTP/1.1 404"));
+}
+
+TEST_CASE("http server: a TLS web config is refused with the reason", "[web]") {
+  HttpServerOptions options;
+  envprobe::TlsServerConfig tls;
+  tls.certFile = "a.crt";
+  tls.keyFile = "a.key";
+  options.web.tls = tls;
+  CHECK_THROWS_WITH(HttpServer("127.0.0.1:0", {}, options),
+                    Contains("tls_server_config: TLS is not available in this build"));
+}
