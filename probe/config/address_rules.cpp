@@ -145,7 +145,7 @@ std::optional<std::string> listenAddressError(const std::string& text) {
                                "127.0.0.1:9470 or [::1]:9470";
   const auto parts = splitHostPort(text);
   if (!parts) return "\"" + text + "\" is not an address" + expected;
-  if (parts->bare) return "put an IPv6 address in brackets, like [::1]:9470";
+  if (parts->bare) return "\"" + text + "\": put an IPv6 address in brackets" + expected;
   if (!parts->port) return "\"" + text + "\" has no port" + expected;
   if (auto error = portError(*parts->port, 0)) return *error;
   if (parts->bracketed) {
@@ -161,8 +161,13 @@ std::optional<std::string> backendAddressError(const std::string& text) {
   const std::string expected = "; expected host or host:port, like 10.0.1.5:443, "
                                "[fd00::5]:443 or blue.internal:8443";
   const auto parts = splitHostPort(text);
+  if (text.find("://") != std::string::npos)
+    return "\"" + text + "\": write the address without a scheme" + expected;
   if (!parts) return "\"" + text + "\" is not an address" + expected;
-  if (parts->bare) return "put an IPv6 address in brackets, like [fd00::5]:443";
+  if (parts->bare) {
+    if (isIpv6Literal(parts->host)) return "put an IPv6 address in brackets, like [fd00::5]:443";
+    return "\"" + text + "\" is not an address" + expected;
+  }
   if (parts->port)
     if (auto error = portError(*parts->port, 1)) return *error;
   if (parts->bracketed) {

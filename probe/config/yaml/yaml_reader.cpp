@@ -14,19 +14,40 @@ SourceLocation YamlContext::at(const YAML::Node& node) const {
   return {file_, mark.line + 1, mark.column + 1};
 }
 
+namespace {
+
+// Keys and values are quoted in messages; a CR, LF or escape sequence among them must not break
+// or recolour the line a terminal shows, so control bytes are written as escapes.
+std::string printable(const std::string& text) {
+  static const char* const kHex = "0123456789ABCDEF";
+  std::string out;
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '\r') out += "\\r";
+    else if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (byte < 0x20 || byte == 0x7f)
+      out += std::string("\\x") + kHex[byte >> 4] + kHex[byte & 15];
+    else out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
 void YamlContext::error(const YAML::Node& node, const std::string& path,
                         const std::string& message) const {
-  diags_.error(at(node), path, message);
+  diags_.error(at(node), printable(path), printable(message));
 }
 
 void YamlContext::error(const SourceLocation& where, const std::string& path,
                         const std::string& msg) const {
-  diags_.error(where, path, msg);
+  diags_.error(where, printable(path), printable(msg));
 }
 
 void YamlContext::warning(const YAML::Node& node, const std::string& path,
                           const std::string& message) const {
-  diags_.warning(at(node), path, message);
+  diags_.warning(at(node), printable(path), printable(message));
 }
 
 const char* yamlTypeName(const YAML::Node& node) {
