@@ -47,7 +47,8 @@ std::string agentKeys(const TempDir& dir, const std::string& top) {
 TEST_CASE("config ranges: durations out of range name their range", "[config]") {
   TempDir dir;
   const auto [key, value, range] = GENERATE(table<std::string, std::string, std::string>({
-      {"dns: { timeout: ", "30d", "dns.timeout: duration \"30d\" is out of range: expected 1ms to 1m"},
+      {"dns: { timeout: ", "30d",
+       "dns.timeout: duration \"30d\" is out of range: expected 1ms to 1m"},
       {"dns: { timeout: ", "1000000h", "dns.timeout: duration \"1000000h\" is out of range"},
       {"dns: { timeout: ", "2m", "expected 1ms to 1m"},
       {"defaults: { interval: ", "50ms", "defaults.interval: duration \"50ms\" is out of range: "
@@ -159,6 +160,7 @@ TEST_CASE("config ranges: a regex over RE2's memory budget is refused", "[config
             body_regex: ["((((.{1000}){1000}){1000}){1000})"]
 )yaml");
   CHECK_THAT(onlyError(loadConfig(file)),
-             StartsWith(file + ":10:26: error: services[0].checks[0].http.expect.body_regex[0]: ") &&
+             StartsWith(file +
+                        ":10:26: error: services[0].checks[0].http.expect.body_regex[0]: ") &&
                  (Contains("pattern too large") || Contains("invalid regex")));
 }
