@@ -1,6 +1,7 @@
 #include "probe/alerting/maintenance.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -98,6 +99,18 @@ std::vector<std::string> validateWindow(const MaintenanceWindow& window, Duratio
                        ": expected 0 (Sunday) to 6 (Saturday)");
   }
   return errors;
+}
+
+std::optional<int> parseWeekday(const std::string& text) {
+  static const char* const kNames[] = {"sunday",   "monday", "tuesday", "wednesday",
+                                       "thursday", "friday", "saturday"};
+  std::string lower;
+  for (char c : text) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (int day = 0; day < 7; ++day) {
+    const std::string full = kNames[day];
+    if (lower == full || lower == full.substr(0, 3)) return day;
+  }
+  return std::nullopt;
 }
 
 bool windowActive(const MaintenanceWindow& window, SystemTime now) {

@@ -32,6 +32,10 @@ SystemTime windowEnd(const MaintenanceWindow& window);
 std::vector<std::string> validateWindow(const MaintenanceWindow& window,
                                         Duration maxLength = std::chrono::hours(24));
 
+// A weekday as written in `weekly:`: sun..sat or sunday..saturday, any case. 0 = Sunday; nullopt
+// for anything else ("monkey" is not Monday).
+std::optional<int> parseWeekday(const std::string& text);
+
 bool windowActive(const MaintenanceWindow& window, SystemTime now);
 bool windowMatches(const MaintenanceWindow& window, const std::string& service,
                    const std::string& hostname, const std::string& check);

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "probe/catalog/catalog_expander.hpp"
+#include "probe/config/address_rules.hpp"
 
 namespace envprobe {
 
@@ -63,19 +64,23 @@ CoverageReport auditCoverage(const AgentConfig& config) {
         cell.backends = it->second.size();
       cell.checks = service.checks.size();
       cell.targets = expander.expandService(service, env.name).size();
+      // DNS names compare case-insensitively and without the root's trailing dot.
+      const std::string hostnamesPath = "services[" + std::to_string(index) + "].hostnames";
       std::set<std::string> seen;
       for (const auto* names : {&cell.internalNames, &cell.publicNames}) {
-        for (const auto& name : *names) {
+        for (const auto& written : *names) {
+          const std::string name = canonicalHostname(written);
           if (!seen.insert(name).second)
-            report.diagnostics.error(service.where,
-                                     "services[" + std::to_string(index) + "].hostnames",
-                                     "hostname \"" + name + "\" is listed twice for environment \"" +
-                                         env.name + "\"");
+            report.diagnostics.error(service.where, hostnamesPath,
+                                     "hostname \"" + written +
+                                         "\" is listed twice for environment \"" + env.name +
+                                         "\"");
           auto [it, inserted] = owners[env.name].emplace(name, service.name);
           if (!inserted && it->second != service.name)
-            report.diagnostics.error(service.where, "services[" + std::to_string(index) + "].hostnames",
-                                     "hostname \"" + name + "\" in environment \"" + env.name +
-                                         "\" is also claimed by service \"" + it->second + "\"");
+            report.diagnostics.error(service.where, hostnamesPath,
+                                     "hostname \"" + written + "\" in environment \"" +
+                                         env.name + "\" is also claimed by service \"" +
+                                         it->second + "\"");
         }
       }
       report.cells.push_back(std::move(cell));

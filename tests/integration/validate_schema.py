@@ -1,12 +1,21 @@
 """Validate the shipped configs against config/envprobe.schema.json, and show that the schema
 rejects broken documents (so a schema that accepts everything cannot pass).
 
-Usage: validate_schema.py SOURCE_DIR
+With ENVPROBE_BINARY given, also require that the schema and `envprobe check-config` agree on
+every example config (config/*.yaml) and every YAML fixture under tests/fixtures/: both accept
+or both reject. A fixture under a folder named valid/ must be accepted, one under invalid/
+rejected. The few rules a JSON schema cannot express are listed in LOADER_ONLY, each with its
+reason: those fixtures must pass the schema and fail check-config.
+
+Usage: validate_schema.py SOURCE_DIR [ENVPROBE_BINARY]
 Needs Debian's python3-jsonschema and python3-yaml. Exits 1 on any unexpected outcome.
 """
 import json
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # python3 -I leaves this folder out
+from schema_agreement import check_agreement, load_yaml  # noqa: E402
 
 try:
     import jsonschema
@@ -129,7 +138,7 @@ def main():
     print("== shipped configs (must be valid)")
     for name in SHIPPED:
         path = src / "config" / name
-        doc = yaml.safe_load(path.read_text())
+        doc = load_yaml(path.read_text())
         errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
         if errors:
             for e in errors:
@@ -139,7 +148,7 @@ def main():
             print(f"ok   config/{name}")
 
     print("== inline documents")
-    base = yaml.safe_load(BASE)
+    base = load_yaml(BASE)
     errors = list(validator.iter_errors(base))
     if errors:
         for e in errors:
@@ -151,7 +160,7 @@ def main():
         if BASE.count(old) != 1:
             fail(f"{what}: test case does not apply to the base document ({old!r})")
             continue
-        doc = yaml.safe_load(BASE.replace(old, new))
+        doc = load_yaml(BASE.replace(old, new))
         errors = [(list(e.absolute_path), e.message) for e in validator.iter_errors(doc)]
         shown = ".".join(map(str, where)) or "(root)"
         if not errors:
@@ -163,6 +172,10 @@ def main():
             print(f"ok   rejected: {what}: {shown}: {message}")
 
     checked = 1 + len(SHIPPED) + 1 + len(BROKEN)
+    if len(sys.argv) > 2:
+        agreed, disagreed = check_agreement(src, Path(sys.argv[2]), validator)
+        checked += agreed + disagreed
+        failures += disagreed
     print(f"{checked - failures} passed, {failures} failed")
     return 1 if failures else 0
 

@@ -1,6 +1,7 @@
 #include "probe/config/yaml/alerting_parser.hpp"
 
 #include <cctype>
+#include <map>
 
 #include "probe/base/duration.hpp"
 
@@ -41,13 +42,6 @@ void parseLabelsByName(const YamlContext& ctx, const YAML::Node& node, const std
   }
 }
 
-std::optional<int> weekday(const std::string& text) {
-  static const char* names[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
-  for (int i = 0; i < 7; ++i)
-    if (text.substr(0, 3) == names[i]) return i;
-  return std::nullopt;
-}
-
 }  // namespace
 
 void parseAlerting(const YamlContext& ctx, const YAML::Node& node, AgentConfig& config) {
@@ -67,11 +61,11 @@ void parseAlerting(const YamlContext& ctx, const YAML::Node& node, AgentConfig& 
     }
     a.alertmanagers = *v;
   }
-  if (auto v = r.integer("failure_threshold", 1, 1000)) a.failureThreshold = *v;
-  if (auto v = r.integer("success_threshold", 1, 1000)) a.successThreshold = *v;
-  if (auto v = r.duration("resend_interval")) a.resendInterval = *v;
-  if (auto v = r.duration("escalate_after")) a.escalateAfter = *v;
-  if (auto v = r.integer("queue_capacity", 1, 10'000'000)) a.queueCapacity = *v;
+  if (auto v = r.integer("failure_threshold", limits::kThreshold)) a.failureThreshold = *v;
+  if (auto v = r.integer("success_threshold", limits::kThreshold)) a.successThreshold = *v;
+  if (auto v = r.duration("resend_interval", limits::kResendInterval)) a.resendInterval = *v;
+  if (auto v = r.duration("escalate_after", limits::kEscalateAfter)) a.escalateAfter = *v;
+  if (auto v = r.integer("queue_capacity", limits::kQueueCapacity)) a.queueCapacity = *v;
   if (auto v = r.string("external_url")) a.externalUrl = *v;
   if (auto v = r.string("runbook_url")) a.runbookUrlTemplate = *v;
   if (auto v = r.string("dashboard_url")) a.dashboardUrlTemplate = *v;
@@ -95,13 +89,14 @@ void parseMaintenance(const YamlContext& ctx, const YAML::Node& node, AgentConfi
   MapReader r(ctx, node, "maintenance", {"max_length", "windows"});
   if (!r.isMap()) return;
   Duration maxLength = std::chrono::hours(24);
-  if (auto v = r.duration("max_length")) maxLength = *v;
+  if (auto v = r.duration("max_length", limits::kMaintenanceMaxLength)) maxLength = *v;
   auto windows = r.get("windows");
   if (!windows) return;
   if (!windows->IsSequence()) {
     ctx.error(*windows, r.childPath("windows"), "expected a list of windows");
     return;
   }
+  std::map<std::string, SourceLocation> names;
   for (std::size_t i = 0; i < windows->size(); ++i) {
     const YAML::Node& wn = (*windows)[i];
     const std::string path = r.childPath("windows") + "[" + std::to_string(i) + "]";
@@ -109,6 +104,11 @@ void parseMaintenance(const YamlContext& ctx, const YAML::Node& node, AgentConfi
     if (!w.isMap()) continue;
     MaintenanceWindow window;
     window.name = w.string("name").value_or("window-" + std::to_string(i + 1));
+    // The name labels the window's metric series: two windows with one name would share one.
+    if (auto [first, inserted] = names.emplace(window.name, ctx.at(wn)); !inserted)
+      ctx.error(w.has("name") ? *w.get("name") : wn, w.childPath("name"),
+                "duplicate maintenance window name \"" + window.name + "\" (first at line " +
+                    std::to_string(first->second.line) + ")");
     w.requireKey("match", "which targets (service, hostname, check)");
     w.requireKey("start", "an RFC 3339 time like 2026-11-22T01:00:00Z");
     if (auto match = w.get("match")) {
@@ -131,7 +131,7 @@ void parseMaintenance(const YamlContext& ctx, const YAML::Node& node, AgentConfi
     };
     auto start = timeOf("start");
     auto end = timeOf("end");
-    auto duration = w.duration("duration");
+    auto duration = w.duration("duration", limits::kWindowDuration);
     if (w.has("end") && w.has("duration"))
       ctx.error(wn, path, "give either end or duration, not both");
     if (!w.has("end") && !w.has("duration"))
@@ -141,10 +141,11 @@ void parseMaintenance(const YamlContext& ctx, const YAML::Node& node, AgentConfi
     else if (start && duration) window.end = *start + *duration;
     if (auto days = w.stringList("weekly")) {
       for (std::size_t d = 0; d < days->size(); ++d) {
-        if (auto day = weekday((*days)[d])) window.weekdays.push_back(*day);
+        if (auto day = parseWeekday((*days)[d])) window.weekdays.push_back(*day);
         else
           ctx.error((*w.get("weekly"))[d], w.childPath("weekly") + "[" + std::to_string(d) + "]",
-                    "expected a weekday: mon, tue, wed, thu, fri, sat, sun");
+                    "expected a weekday: mon, tue, wed, thu, fri, sat, sun or the full name; "
+                    "got \"" + (*days)[d] + "\"");
       }
     }
     if (timesOk && start && (end || duration)) {

@@ -1,6 +1,9 @@
 #include "probe/config/yaml/catalog_parser.hpp"
 
+#include <map>
 #include <set>
+
+#include "probe/config/address_rules.hpp"
 
 namespace envprobe {
 
@@ -91,12 +94,21 @@ void parseBackends(const YamlContext& ctx, const YAML::Node& node, const std::st
     service.backendsWhere[env] = ctx.at(it->first);
     auto list = ctx.stringList(it->second, path + "." + env);
     if (!list) continue;
+    // An address listed twice is probed twice: under one target id when spelled the same.
+    std::map<std::string, std::size_t> seen;
     for (std::size_t i = 0; i < list->size(); ++i) {
       const std::string& address = (*list)[i];
-      if (address.empty() || address.find(' ') != std::string::npos) {
-        ctx.error(it->second[i], path + "." + env + "[" + std::to_string(i) + "]",
-                  "expected an address like 10.0.1.5:443 or [fd00::5]:443");
+      const std::string itemPath = path + "." + env + "[" + std::to_string(i) + "]";
+      if (auto error = backendAddressError(address)) {
+        ctx.error(it->second[i], itemPath, *error);
+        continue;
       }
+      auto [first, inserted] = seen.emplace(canonicalBackend(address), i);
+      if (!inserted)
+        ctx.error(it->second[i], itemPath,
+                  "backend \"" + address + "\" is listed twice for environment \"" + env +
+                      "\" (also at " + path + "." + env + "[" + std::to_string(first->second) +
+                      "], line " + std::to_string(ctx.at(it->second[first->second]).line) + ")");
     }
     service.backends[env] = *list;
   }

@@ -1,14 +1,24 @@
 // yaml-cpp -> CheckDef / HttpCheckSpec.
+#include <algorithm>
 #include <cctype>
 #include <set>
 
-#include "checks/assertions.hpp"
+#include "checks/regex_budget.hpp"
+#include "probe/config/address_rules.hpp"
 #include "probe/config/yaml/catalog_parser.hpp"
 #include "probe/base/duration.hpp"
 
 namespace envprobe {
 
 namespace {
+
+// Space, DEL or a control character: never valid unencoded in a URL path.
+bool hasSpaceOrControl(const std::string& text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte <= 0x20 || byte == 0x7f;
+  });
+}
 
 std::optional<StatusRange> parseStatus(const std::string& text) {
   auto toCode = [](const std::string& s) -> std::optional<int> {
@@ -31,9 +41,12 @@ std::optional<StatusRange> parseStatus(const std::string& text) {
   return StatusRange{*lo, *hi};
 }
 
+// Compiled now, with the options and budget the assertions use, so that a pattern that would not
+// compile or would be too costly on a large body is refused here rather than at probe time.
 void checkRegex(const YamlContext& ctx, const YAML::Node& node, const std::string& path,
                 const std::string& pattern) {
-  if (auto error = regexError(pattern)) ctx.error(node, path, "invalid regex: " + *error);
+  if (auto error = regexBudgetError(pattern))
+    ctx.error(node, path, *error + " (pattern \"" + pattern + "\")");
 }
 
 HttpExpect parseExpect(const YamlContext& ctx, const YAML::Node& node, const std::string& path) {
@@ -85,6 +98,10 @@ HttpExpect parseExpect(const YamlContext& ctx, const YAML::Node& node, const std
           ctx.error(it->first, headersPath + "." + name, "duplicate key");
           continue;
         }
+        if (auto error = headerNameError(name)) {
+          ctx.error(it->first, headersPath + "." + name, *error);
+          continue;
+        }
         auto regex = ctx.scalar(it->second, headersPath + "." + name);
         if (!regex) continue;
         checkRegex(ctx, it->second, headersPath + "." + name, *regex);
@@ -109,7 +126,7 @@ HttpExpect parseExpect(const YamlContext& ctx, const YAML::Node& node, const std
       }
     }
   }
-  expect.maxDuration = reader.duration("max_duration");
+  expect.maxDuration = reader.duration("max_duration", limits::kMaxDuration);
   return expect;
 }
 
@@ -121,32 +138,50 @@ std::shared_ptr<const HttpCheckSpec> parseHttp(const YamlContext& ctx, const YAM
   if (!reader.isMap()) return nullptr;
   auto spec = std::make_shared<HttpCheckSpec>();
   if (auto v = reader.choice("scheme", {"http", "https"})) spec->scheme = *v;
-  spec->port = reader.integer("port", 1, 65535);
+  spec->port = reader.integer("port", limits::kPort);
   if (auto v = reader.choice("method", {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}))
     spec->method = *v;
   if (auto v = reader.string("path")) {
     if (v->empty() || (*v)[0] != '/')
       ctx.error(*reader.get("path"), reader.childPath("path"), "a path starts with '/'");
+    else if (hasSpaceOrControl(*v))
+      ctx.error(*reader.get("path"), reader.childPath("path"),
+                "a path has no spaces or control characters; percent-encode them (%20)");
     spec->path = *v;
   }
   if (auto headers = reader.get("headers")) {
     if (!headers->IsMap()) {
       ctx.error(*headers, reader.childPath("headers"), "expected a map header name -> value");
     } else {
+      // Sent as "name: value" lines: a CR or LF would end the header and smuggle in another.
       for (auto it = headers->begin(); it != headers->end(); ++it) {
-        auto value = ctx.scalar(it->second, reader.childPath("headers") + "." + it->first.Scalar());
-        if (value) spec->headers.emplace_back(it->first.Scalar(), *value);
+        const std::string name = it->first.Scalar();
+        const std::string headerPath = reader.childPath("headers") + "." + name;
+        if (auto error = headerNameError(name)) {
+          ctx.error(it->first, headerPath, *error);
+          continue;
+        }
+        auto value = ctx.scalar(it->second, headerPath);
+        if (!value) continue;
+        if (auto error = headerValueError(*value)) {
+          ctx.error(it->second, headerPath, *error);
+          continue;
+        }
+        spec->headers.emplace_back(name, *value);
       }
     }
   }
   if (auto v = reader.string("body")) spec->body = *v;
   if (auto v = reader.boolean("follow_redirects")) spec->followRedirects = *v;
-  if (auto v = reader.integer("max_redirects", 0, 50)) spec->maxRedirects = *v;
+  if (auto v = reader.integer("max_redirects", limits::kMaxRedirects)) spec->maxRedirects = *v;
   if (auto v = reader.string("body_limit")) {
     auto bytes = parseByteSize(*v);
     if (!bytes || *bytes <= 0)
       ctx.error(*reader.get("body_limit"), reader.childPath("body_limit"),
                 "invalid size \"" + *v + "\"; expected e.g. 1MiB, 512KiB or a byte count");
+    else if (*bytes < limits::kBodyLimitMin || *bytes > limits::kBodyLimitMax)
+      ctx.error(*reader.get("body_limit"), reader.childPath("body_limit"),
+                "size \"" + *v + "\" is out of range: expected 1 byte to 1GiB");
     else spec->bodyLimitBytes = *bytes;
   }
   if (auto tls = reader.get("tls")) {
@@ -176,8 +211,8 @@ std::optional<CheckDef> parseCheck(const YamlContext& ctx, const YAML::Node& nod
       ctx.error(*reader.get("name"), reader.childPath("name"),
                 "a check name uses letters, digits, '-', '_' and '.' only");
   }
-  check.interval = reader.duration("interval");
-  check.timeout = reader.duration("timeout");
+  check.interval = reader.duration("interval", limits::kInterval);
+  check.timeout = reader.duration("timeout", limits::kTimeout);
   if (auto http = reader.get("http")) check.http = parseHttp(ctx, *http, reader.childPath("http"));
   else ctx.error(node, path, "missing the check kind: add an `http:` block");
   if (!check.http) return std::nullopt;

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "probe/config/address_rules.hpp"
 #include "probe/config/yaml/alerting_parser.hpp"
 #include "probe/config/yaml/catalog_parser.hpp"
 #include "probe/base/duration.hpp"
@@ -18,7 +19,30 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Why `path` cannot be read as a config file, or "" when it is a regular file (or absent, which
+// opening it reports). Checked before opening: a fifo would block the open, a device such as
+// /dev/zero would be read forever, a directory reads as garbage.
+std::string notRegularFile(const std::string& path) {
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  switch (status.type()) {
+    case fs::file_type::regular:
+    case fs::file_type::not_found:
+    case fs::file_type::none: return "";
+    case fs::file_type::directory: return "a directory";
+    case fs::file_type::fifo: return "a fifo";
+    case fs::file_type::socket: return "a socket";
+    case fs::file_type::character: return "a character device";
+    case fs::file_type::block: return "a block device";
+    default: return "not a regular file";
+  }
+}
+
 std::optional<YAML::Node> readYaml(const std::string& path, Diagnostics& diags) {
+  if (const std::string kind = notRegularFile(path); !kind.empty()) {
+    diags.error({path, 0, 0}, "", "cannot read file: it is " + kind + ", not a regular file");
+    return std::nullopt;
+  }
   std::ifstream in(path);
   if (!in) {
     diags.error({path, 0, 0}, "", "cannot read file");
@@ -45,10 +69,19 @@ std::vector<std::string> expandInclude(const YamlContext& ctx, const YAML::Node&
   glob_t matches{};
   const int rc = glob(full.c_str(), GLOB_ERR, nullptr, &matches);
   std::vector<std::string> out;
+  bool matchedAny = false;
   if (rc == 0) {
-    for (std::size_t i = 0; i < matches.gl_pathc; ++i) out.emplace_back(matches.gl_pathv[i]);
+    for (std::size_t i = 0; i < matches.gl_pathc; ++i) {
+      matchedAny = true;
+      const std::string match = matches.gl_pathv[i];
+      if (const std::string kind = notRegularFile(match); !kind.empty())
+        ctx.error(node, path, "\"" + pattern + "\" matches " + match + ", which is " + kind +
+                                  ", not a regular file");
+      else out.push_back(match);
+    }
   }
   globfree(&matches);
+  if (matchedAny) return out;
   if (out.empty()) ctx.error(node, path, "\"" + pattern + "\" matches no file (relative to " +
                                              (baseDir.empty() ? "." : baseDir.string()) + ")");
   return out;
@@ -65,11 +98,19 @@ void parseAgentKeys(const YamlContext& ctx, const MapReader& reader, AgentConfig
     config.environment = *env;
     config.environmentWhere = reader.where("environment");
   }
-  if (auto v = reader.string("listen")) config.listen = *v;
+  if (auto v = reader.string("listen")) {
+    if (auto error = listenAddressError(*v)) ctx.error(*reader.get("listen"), "listen", *error);
+    else if (v->front() == '[')
+      // The web server (Debian's civetweb) is built without IPv6: it would refuse to start.
+      ctx.error(*reader.get("listen"), "listen",
+                "IPv6 listen addresses are not supported by the web server; listen on an IPv4 "
+                "address or a hostname, or on :port for every IPv4 address");
+    config.listen = *v;
+  }
   if (auto defaults = reader.get("defaults")) {
     MapReader d(ctx, *defaults, "defaults", {"interval", "timeout", "address_mode"});
-    if (auto v = d.duration("interval")) config.defaults.interval = *v;
-    if (auto v = d.duration("timeout")) config.defaults.timeout = *v;
+    if (auto v = d.duration("interval", limits::kInterval)) config.defaults.interval = *v;
+    if (auto v = d.duration("timeout", limits::kTimeout)) config.defaults.timeout = *v;
     if (auto v = d.choice("address_mode", {"first", "all"}))
       config.defaults.addressMode = *v == "all" ? AddressMode::All : AddressMode::First;
     if (config.defaults.timeout > config.defaults.interval)
@@ -79,14 +120,21 @@ void parseAgentKeys(const YamlContext& ctx, const MapReader& reader, AgentConfig
   }
   if (auto dns = reader.get("dns")) {
     MapReader d(ctx, *dns, "dns", {"servers", "timeout", "tries"});
-    if (auto v = d.stringList("servers")) config.dns.servers = *v;
-    if (auto v = d.duration("timeout")) config.dns.timeout = *v;
-    if (auto v = d.integer("tries", 1, 10)) config.dns.tries = *v;
+    if (auto v = d.stringList("servers")) {
+      for (std::size_t i = 0; i < v->size(); ++i) {
+        if (auto error = dnsServerError((*v)[i]))
+          ctx.error((*d.get("servers"))[i], d.childPath("servers") + "[" + std::to_string(i) + "]",
+                    *error);
+      }
+      config.dns.servers = *v;
+    }
+    if (auto v = d.duration("timeout", limits::kDnsTimeout)) config.dns.timeout = *v;
+    if (auto v = d.integer("tries", limits::kDnsTries)) config.dns.tries = *v;
   }
   if (auto scheduler = reader.get("scheduler")) {
     MapReader s(ctx, *scheduler, "scheduler", {"jitter", "max_inflight"});
-    if (auto v = s.number("jitter", 0.0, 0.5)) config.scheduler.jitter = *v;
-    if (auto v = s.integer("max_inflight", 1, 100000)) config.scheduler.maxInflight = *v;
+    if (auto v = s.number("jitter", 0.0, limits::kJitterMax)) config.scheduler.jitter = *v;
+    if (auto v = s.integer("max_inflight", limits::kMaxInflight)) config.scheduler.maxInflight = *v;
   }
 }
 

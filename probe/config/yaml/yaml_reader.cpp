@@ -1,6 +1,7 @@
 #include "probe/config/yaml/yaml_reader.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "probe/base/duration.hpp"
@@ -13,19 +14,40 @@ SourceLocation YamlContext::at(const YAML::Node& node) const {
   return {file_, mark.line + 1, mark.column + 1};
 }
 
+namespace {
+
+// Keys and values are quoted in messages; a CR, LF or escape sequence among them must not break
+// or recolour the line a terminal shows, so control bytes are written as escapes.
+std::string printable(const std::string& text) {
+  static const char* const kHex = "0123456789ABCDEF";
+  std::string out;
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '\r') out += "\\r";
+    else if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (byte < 0x20 || byte == 0x7f)
+      out += std::string("\\x") + kHex[byte >> 4] + kHex[byte & 15];
+    else out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
 void YamlContext::error(const YAML::Node& node, const std::string& path,
                         const std::string& message) const {
-  diags_.error(at(node), path, message);
+  diags_.error(at(node), printable(path), printable(message));
 }
 
 void YamlContext::error(const SourceLocation& where, const std::string& path,
                         const std::string& msg) const {
-  diags_.error(where, path, msg);
+  diags_.error(where, printable(path), printable(msg));
 }
 
 void YamlContext::warning(const YAML::Node& node, const std::string& path,
                           const std::string& message) const {
-  diags_.warning(at(node), path, message);
+  diags_.warning(at(node), printable(path), printable(message));
 }
 
 const char* yamlTypeName(const YAML::Node& node) {
@@ -150,13 +172,41 @@ std::optional<std::string> MapReader::string(const std::string& key) const {
   return ctx_.scalar(*value, childPath(key));
 }
 
-std::optional<Duration> MapReader::duration(const std::string& key) const {
+namespace {
+
+// Digits followed by a unit, one or more times: what a duration looks like whatever its size.
+bool durationSyntax(const std::string& text) {
+  if (text.empty()) return false;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const std::size_t digits = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    if (i == digits) return false;
+    const std::size_t unit = i;
+    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+    const std::string name = text.substr(unit, i - unit);
+    if (name != "ms" && name != "s" && name != "m" && name != "h" && name != "d") return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<Duration> MapReader::duration(const std::string& key,
+                                            limits::DurationRange range) const {
   auto text = string(key);
   if (!text) return std::nullopt;
   auto d = parseDuration(*text);
-  if (!d || d->count() <= 0) {
+  if ((!d && !durationSyntax(*text)) || (d && d->count() <= 0)) {
     ctx_.error(*get(key), childPath(key),
                "invalid duration \"" + *text + "\"; expected e.g. 500ms, 30s, 2m, 1h");
+    return std::nullopt;
+  }
+  // Well-formed but too large to parse, or outside the key's range.
+  if (!d || *d < range.min || *d > range.max) {
+    ctx_.error(*get(key), childPath(key),
+               "duration \"" + *text + "\" is out of range: expected " +
+                   formatDuration(range.min) + " to " + formatDuration(range.max));
     return std::nullopt;
   }
   return d;
@@ -165,11 +215,14 @@ std::optional<Duration> MapReader::duration(const std::string& key) const {
 std::optional<int> MapReader::integer(const std::string& key, int min, int max) const {
   auto text = string(key);
   if (!text) return std::nullopt;
-  try {
-    std::size_t used = 0;
-    const long value = std::stol(*text, &used);
-    if (used == text->size() && value >= min && value <= max) return static_cast<int>(value);
-  } catch (const std::exception&) {
+  // Digits with an optional minus sign only: no spaces, no '+', no trailing text.
+  const bool digits = !text->empty() && text->size() <= 12 &&
+                      text->find_first_not_of("0123456789", (*text)[0] == '-' ? 1 : 0) ==
+                          std::string::npos &&
+                      *text != "-";
+  if (digits) {
+    const long long value = std::stoll(*text);
+    if (value >= min && value <= max) return static_cast<int>(value);
   }
   ctx_.error(*get(key), childPath(key),
              "expected an integer from " + std::to_string(min) + " to " + std::to_string(max) +

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "probe/config/config_limits.hpp"
 #include "probe/config/config_model.hpp"
 
 namespace envprobe {
@@ -52,8 +53,12 @@ class MapReader {
   void requireKey(const std::string& key, const std::string& what) const;
 
   std::optional<std::string> string(const std::string& key) const;
-  std::optional<Duration> duration(const std::string& key) const;  // > 0
+  // A duration within `range`; zero, negative and malformed ones are refused as invalid.
+  std::optional<Duration> duration(const std::string& key, limits::DurationRange range) const;
   std::optional<int> integer(const std::string& key, int min, int max) const;
+  std::optional<int> integer(const std::string& key, limits::IntRange range) const {
+    return integer(key, range.min, range.max);
+  }
   std::optional<double> number(const std::string& key, double min, double max) const;
   std::optional<bool> boolean(const std::string& key) const;
   std::optional<std::vector<std::string>> stringList(const std::string& key) const;

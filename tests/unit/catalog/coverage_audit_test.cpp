@@ -235,3 +235,49 @@ TEST_CASE("coverage audit: the list form speaks for every environment", "[audit]
   CHECK(prod.targets == 2 * 2 * 2);
   CHECK(cell(report, "web", "dev").targets == 2 * 2);
 }
+
+TEST_CASE("coverage audit: hostnames compare without case and trailing dot", "[audit]") {
+  TempDir dir;
+  const auto file = dir.write("services.yaml", kEnvironments + R"(services:
+  - name: shop
+    hostnames:
+      internal: []
+      public: [Shop.Example.com, www.example.com]
+    checks: [{ name: home, http: {} }]
+  - name: blog
+    hostnames:
+      internal: []
+      public: [shop.example.com.]
+    checks: [{ name: home, http: {} }]
+  - name: wiki
+    hostnames:
+      internal: [WWW.example.com.]
+      public: [wiki.example.com]
+    checks: [{ name: home, http: {} }]
+)");
+  const auto errors = formatted(auditCoverage(loadOk(file)));
+  INFO(Catch::Detail::stringify(errors));
+  // Each clash is found in all three environments.
+  REQUIRE(errors.size() == 6);
+  CHECK_THAT(errors, VectorContains(file + ":11:5: error: services[1].hostnames: hostname "
+                                           "\"shop.example.com.\" in environment \"prod\" is "
+                                           "also claimed by service \"shop\""));
+  CHECK_THAT(errors, VectorContains(file + ":16:5: error: services[2].hostnames: hostname "
+                                           "\"WWW.example.com.\" in environment \"dev\" is "
+                                           "also claimed by service \"shop\""));
+}
+
+TEST_CASE("coverage audit: one service listing a name twice in two spellings", "[audit]") {
+  TempDir dir;
+  const auto file = dir.write("services.yaml", kEnvironments + R"(services:
+  - name: shop
+    hostnames:
+      internal: [shop.local]
+      public: [SHOP.local.]
+    checks: [{ name: home, http: {} }]
+)");
+  const auto errors = formatted(auditCoverage(loadOk(file)));
+  REQUIRE(errors.size() == 3);
+  CHECK(errors[0] == file + ":6:5: error: services[0].hostnames: hostname \"SHOP.local.\" is "
+                            "listed twice for environment \"dev\"");
+}
