@@ -2,7 +2,23 @@
 
 #include <algorithm>
 
+#include "probe/base/utf8.hpp"
+
 namespace envprobe {
+
+void TextTable::addRow(std::vector<std::string> row) {
+  for (auto& cell : row) {
+    cell = makeValidUtf8(cell);
+    std::string clean;
+    clean.reserve(cell.size());
+    for (unsigned char c : cell) {
+      if (c < 0x20 || c == 0x7f) clean += "\xEF\xBF\xBD";
+      else clean += static_cast<char>(c);
+    }
+    cell = std::move(clean);
+  }
+  rows_.push_back(std::move(row));
+}
 
 void TextTable::print(std::ostream& out) const {
   std::vector<std::size_t> widths;

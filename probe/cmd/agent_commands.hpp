@@ -6,6 +6,7 @@
 
 #include "probe/cmd/cli.hpp"
 #include "probe/config/config_model.hpp"
+#include "probe/web/http_server.hpp"
 
 namespace envprobe {
 
@@ -17,8 +18,9 @@ int runOnceCommand(const CommandLine& cl, std::ostream& out, std::ostream& err);
 int runDemoCommand(const CommandLine& cl, std::ostream& out);
 
 // Runs the daemon on a loaded config until SIGTERM/SIGINT or `stopAfter` (0: no limit).
-// `onStarted` gets the bound HTTP port once serving.
+// `onStarted` gets the bound HTTP port once serving. `web`: auth and limits of the endpoint.
 int serveAgent(AgentConfig config, const std::string& listen, Duration stopAfter,
-               const std::function<void(int port, class Agent&, class EventLoop&)>& onStarted);
+               const std::function<void(int port, class Agent&, class EventLoop&)>& onStarted,
+               const HttpServerOptions& web = {});
 
 }  // namespace envprobe

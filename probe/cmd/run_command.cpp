@@ -9,6 +9,8 @@
 #include "probe/config/yaml/config_loader.hpp"
 #include "probe/catalog/coverage_audit.hpp"
 #include "probe/web/http_server.hpp"
+#include "probe/web/web_config.hpp"
+#include "probe/config/address_rules.hpp"
 #include "probe/metrics/internal_errors_metric.hpp"
 #include "probe/base/logging.hpp"
 #include "probe/io/signal_watcher.hpp"
@@ -72,7 +74,8 @@ void flushAlerts(EventLoop& loop, const AlertRouter& alerts) {
 }  // namespace
 
 int serveAgent(AgentConfig config, const std::string& listen, Duration stopAfter,
-               const std::function<void(int, Agent&, EventLoop&)>& onStarted) {
+               const std::function<void(int, Agent&, EventLoop&)>& onStarted,
+               const HttpServerOptions& web) {
   EventLoop loop;
   SignalWatcher signals(loop, [&loop](int signal) {
     logInfo("stopping", {{"signal", std::to_string(signal)}});
@@ -85,7 +88,8 @@ int serveAgent(AgentConfig config, const std::string& listen, Duration stopAfter
     server = std::make_unique<HttpServer>(
         listen, std::vector<std::shared_ptr<prometheus::Collectable>>{
                     agent->registry(), agent->probeMetrics(),
-                    std::make_shared<InternalErrorsMetric>()});
+                    std::make_shared<InternalErrorsMetric>()},
+        web);
   } catch (const std::exception& e) {
     logError("cannot start", {{"err", e.what()}});
     return 1;
@@ -138,7 +142,24 @@ int runAgentCommand(const CommandLine& cl) {
   const std::string listen = !cl.listenAddress.empty() ? cl.listenAddress
                              : !config->listen.empty() ? config->listen
                                                        : ":9470";
-  return serveAgent(*config, listen, Duration(0), nullptr);
+  if (auto error = listenAddressError(listen)) {
+    std::cerr << "envprobe: error: --web.listen-address \"" << listen << "\": " << *error << "\n";
+    return 1;
+  }
+  HttpServerOptions web;
+  if (!cl.webConfigFile.empty()) {
+    try {
+      web.web = loadWebConfig(cl.webConfigFile);
+    } catch (const WebConfigError& e) {
+      std::cerr << "envprobe: error: " << e.what() << "\n";
+      return 1;
+    }
+  }
+  if (web.web.empty() && listensOnAllInterfaces(listen))
+    logWarn("serving /metrics, the status page and the API on all interfaces without "
+            "authentication; restrict --web.listen-address or add --web.config.file",
+            {{"listen", listen}});
+  return serveAgent(*config, listen, Duration(0), nullptr, web);
 }
 
 }  // namespace envprobe

@@ -11,6 +11,8 @@
 #include <ctime>
 #include <strings.h>
 
+#include "probe/base/utf8.hpp"
+
 namespace envprobe {
 
 namespace {
@@ -186,14 +188,17 @@ std::size_t HttpCheck::onHeader(char* data, std::size_t size, std::size_t n, voi
     return bytes;
   }
   const auto colon = line.find(':');
+  // Header bytes become valid UTF-8 here, at the boundary: everything downstream (JSON, logs,
+  // alerts, the status page) may then treat them as text.
   if (colon != std::string::npos)
-    check->observation_.headers.emplace_back(trim(line.substr(0, colon)),
-                                             trim(line.substr(colon + 1)));
+    check->observation_.headers.emplace_back(makeValidUtf8(trim(line.substr(0, colon))),
+                                             makeValidUtf8(trim(line.substr(colon + 1))));
   return bytes;
 }
 
 Observation HttpCheck::finish(CURLcode result) {
   Observation obs = std::move(observation_);
+  if (!isValidUtf8(obs.body)) obs.body = makeValidUtf8(obs.body);
   obs.transportError = transportErrorFor(result, bodyTooLarge_);
   if (obs.transportError == TransportError::BodyTooLarge) {
     obs.transportDetail = "body exceeds the limit of " + std::to_string(bodyLimit_) + " bytes";
@@ -206,7 +211,7 @@ Observation HttpCheck::finish(CURLcode result) {
         "response headers exceed " + std::to_string(kMaxHeaderBytes / 1024) + " KiB";
   }
   else if (result != CURLE_OK)
-    obs.transportDetail = errorBuffer_[0] ? errorBuffer_ : curl_easy_strerror(result);
+    obs.transportDetail = makeValidUtf8(errorBuffer_[0] ? errorBuffer_ : curl_easy_strerror(result));
   long code = 0;
   curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &code);
   obs.statusCode = static_cast<int>(code);
