@@ -1,6 +1,10 @@
 #pragma once
 // Judges an HTTP probe's Observation against the check's expectations: Observation -> Verdict.
-// Pure: no I/O, no clock. User regexes use RE2, so matching time is linear in the input.
+// Pure: no I/O, no clock. User regexes use RE2, so matching time is linear in the input, and are
+// compiled with a memory budget (regexOptions() in assertions.cpp). JSON bodies are streamed, not
+// turned into a DOM: only the values at the expected paths are kept, nesting is limited to 256
+// levels. The work is still proportional to the body, so the agent evaluates off its event loop
+// (probe/engine/verdict_pool.hpp).
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,8 +27,9 @@ std::optional<std::string> regexError(const std::string& pattern);
 Reason reasonFor(TransportError error);
 
 // Compiled once per check (regexes compiled at construction), evaluated per probe.
-// Immutable after construction, so one instance may be shared by all targets of a check and
-// evaluated from several threads. A pattern that fails to compile does not throw (a failing probe
+// Immutable after construction and evaluate() is const with no shared mutable state (RE2
+// matching is thread-safe, JSON scanning keeps its state on the caller's stack), so one instance
+// may be shared by all targets of a check and evaluated from several threads at once. A pattern that fails to compile does not throw (a failing probe
 // is data): the step that needs it fails with Reason::Error naming the pattern.
 class HttpAssertions {
  public:
@@ -33,7 +38,7 @@ class HttpAssertions {
   HttpAssertions(const HttpExpect& expect, const std::string& env);
 
   // Steps in order, first failure wins: transport, status, body strings, body regex, headers,
-  // JSON, duration.
+  // JSON, duration. Thread-safe.
   Verdict evaluate(const Observation& observation) const;
 
  private:
