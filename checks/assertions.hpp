@@ -20,17 +20,20 @@ class RE2;
 
 namespace envprobe {
 
-// Regex syntax check used by the config loader: nullopt if fine, else RE2's error text.
+// Regex check used by the config loader: nullopt if fine, else RE2's error text. Compiles with
+// the same options as evaluation (regexOptions() in assertions.cpp), so a pattern too large for
+// the memory budget is a config error.
 std::optional<std::string> regexError(const std::string& pattern);
 
 // Maps a transport error to its Reason.
 Reason reasonFor(TransportError error);
 
 // Compiled once per check (regexes compiled at construction), evaluated per probe.
-// Immutable after construction and evaluate() is const with no shared mutable state (RE2
-// matching is thread-safe, JSON scanning keeps its state on the caller's stack), so one instance
-// may be shared by all targets of a check and evaluated from several threads at once. A pattern that fails to compile does not throw (a failing probe
-// is data): the step that needs it fails with Reason::Error naming the pattern.
+// Immutable after construction; evaluate() is const and keeps its state on the caller's stack
+// (RE2 matching is thread-safe: its DFA cache is locked inside RE2), so one instance may be
+// shared by all targets of a check and evaluated from several threads at once. A pattern that
+// fails to compile does not throw (a failing probe is data): the step that needs it fails with
+// Reason::Error naming the pattern.
 class HttpAssertions {
  public:
   // env: the agent's environment name; "{env}" in JSON expected values and in body_contains /

@@ -339,7 +339,7 @@ class PathHandler {
   std::size_t keepBytes_;
   std::optional<std::string> error_;
   int depth_ = 0;
-  int skipped_ = 0;  // nesting inside a container nothing is wanted from
+  int skipped_ = 0;            // nesting inside a container nothing is wanted from
   std::vector<Frame> frames_;  // containers being followed
   std::vector<int> next_;      // tree nodes of the value about to begin
   std::vector<std::unique_ptr<Capture>> captures_;

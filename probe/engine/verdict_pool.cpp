@@ -19,8 +19,7 @@ Verdict errorVerdict(std::string detail) {
 
 }  // namespace
 
-VerdictPool::VerdictPool(Post post, Options options)
-    : post_(std::move(post)), options_(options) {
+VerdictPool::VerdictPool(Post post, Options options) : post_(std::move(post)), options_(options) {
   if (options_.threads == 0) options_.threads = 1;
   workers_.reserve(options_.threads);
   for (std::size_t i = 0; i < options_.threads; ++i) workers_.emplace_back([this] { work(); });

@@ -45,8 +45,8 @@ class VerdictPool {
   using Ticket = std::uint64_t;
   static constexpr Ticket kNoTicket = 0;
 
-  using Post = std::function<void(std::function<void()>)>;  // must be callable from any thread
-  using Evaluate = std::function<Verdict(const Observation&)>;  // runs on a worker thread
+  using Post = std::function<void(std::function<void()>)>;       // must be callable from any thread
+  using Evaluate = std::function<Verdict(const Observation&)>;   // runs on a worker thread
   using Completion = std::function<void(Observation, Verdict)>;  // runs inside a posted task
 
   struct Options {

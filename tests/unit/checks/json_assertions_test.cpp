@@ -66,12 +66,12 @@ TEST_CASE("json: a value is compared by its text up to 64 levels", "[assertions]
 
 TEST_CASE("json: a big array is streamed, paths index into it", "[assertions][json]") {
   std::string body = R"({"items":[)";
-  for (int i = 0; i < 200000; ++i) body += (i ? "," : "") + std::string(R"({"id":)") + std::to_string(i) + "}";
+  for (int i = 0; i < 200000; ++i)
+    body += (i ? "," : "") + std::string(R"({"id":)") + std::to_string(i) + "}";
   body += R"(],"version":"1.4.2"})";
-  requireOk(judgeJson({{"items.0.id", "0"}, {"items.199999.id", "199999"}, {"version", "1.4.2"}},
-                      body));
-  requireJsonFailure(judgeJson({{"items.200000.id", "1"}}, body),
-                     "json items.200000.id: missing");
+  requireOk(
+      judgeJson({{"items.0.id", "0"}, {"items.199999.id", "199999"}, {"version", "1.4.2"}}, body));
+  requireJsonFailure(judgeJson({{"items.200000.id", "1"}}, body), "json items.200000.id: missing");
   requireJsonFailure(judgeJson({{"items.5", "{}"}}, body),
                      "json items.5: got {\"id\":5}, want \"{}\"");
 }
@@ -79,15 +79,15 @@ TEST_CASE("json: a big array is streamed, paths index into it", "[assertions][js
 TEST_CASE("json: path matching", "[assertions][json]") {
   const std::string body =
       R"({"m":[[1,2],[3,{"k":"v"}]],"o":{"0":"key zero"},"a":[10,11],"e":{},"s":"str"})";
-  requireOk(judgeJson({{"m.1.0", "3"}, {"m.1.1.k", "v"}, {"o.0", "key zero"}, {"a.01", "11"}},
-                      body));
+  requireOk(
+      judgeJson({{"m.1.0", "3"}, {"m.1.1.k", "v"}, {"o.0", "key zero"}, {"a.01", "11"}}, body));
   for (const char* path : {"m.2", "m.0.2", "m.1.1.x", "o.1", "a.x", "a.", "e.x", "s.0", "x.y.z"}) {
     INFO("path " << path);
     requireJsonFailure(judgeJson({{path, "1"}}, body), std::string("json ") + path + ": missing");
   }
   requireOk(judgeJson({{"", R"({"b":1})"}}, R"({"b":1})"));  // the empty path is the whole body
-  requireOk(judgeJson({{"0", "x"}}, R"(["x"])"));             // a top-level array
-  requireOk(judgeJson({{"", "42"}}, "42"));                   // a top-level scalar
+  requireOk(judgeJson({{"0", "x"}}, R"(["x"])"));            // a top-level array
+  requireOk(judgeJson({{"", "42"}}, "42"));                  // a top-level scalar
 }
 
 TEST_CASE("json: a path and a path below it in one pass", "[assertions][json]") {
@@ -103,8 +103,8 @@ TEST_CASE("json: non-scalar values are compared by their compact text", "[assert
   // Keys sorted and repeated keys collapsed, as in a parsed document's text.
   requireOk(judgeJson({{"o", R"({"a":2,"b":1})"}}, R"({"o":{"b":1,"a":2}})"));
   requireOk(judgeJson({{"o", R"({"a":3})"}}, R"({"o":{"a":1,"a":3}})"));
-  requireOk(judgeJson({{"a", R"([null,true,"x",{"k":[]}])"}},
-                      R"({"a":[null, true, "x", {"k": [ ]}]})"));
+  requireOk(
+      judgeJson({{"a", R"([null,true,"x",{"k":[]}])"}}, R"({"a":[null, true, "x", {"k": [ ]}]})"));
   requireJsonFailure(judgeJson({{"a", "[]"}}, R"({"a":[1, 2]})"), "json a: got [1,2], want \"[]\"");
 }
 

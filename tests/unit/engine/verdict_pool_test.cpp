@@ -1,5 +1,7 @@
 #include "probe/engine/verdict_pool.hpp"
 
+#include "checks/assertions.hpp"
+
 #include <catch2/catch.hpp>
 #include <condition_variable>
 #include <deque>
@@ -108,7 +110,8 @@ TEST_CASE("verdict pool: results come back through the post function", "[verdict
   FakeLoop loop;
   VerdictPool pool(loop.poster());
   Delivered delivered;
-  for (const char* body : {"a", "b", "c"}) pool.submit(withBody(body), echo, delivered.completion());
+  for (const char* body : {"a", "b", "c"})
+    pool.submit(withBody(body), echo, delivered.completion());
   loop.waitForPosted(3);
   CHECK(delivered.bodies.empty());  // nothing runs until the loop runs the posted tasks
   loop.runPosted();
@@ -175,8 +178,8 @@ TEST_CASE("verdict pool: cancel while the job runs", "[verdict_pool]") {
   VerdictPool pool(loop.poster(), {.threads = 1, .maxQueued = 8});
   std::latch started(1), release(1);
   Delivered delivered;
-  auto ticket = pool.submit(withBody("cancelled"), blocking(started, release),
-                            delivered.completion());
+  auto ticket =
+      pool.submit(withBody("cancelled"), blocking(started, release), delivered.completion());
   started.wait();
   pool.cancel(ticket);
   release.count_down();
@@ -196,8 +199,8 @@ TEST_CASE("verdict pool: cancel after the result was posted", "[verdict_pool]") 
   pool.cancel(ticket);
   loop.runPosted();
   CHECK(delivered.bodies.empty());
-  pool.cancel(ticket);                    // twice: ignored
-  pool.cancel(VerdictPool::kNoTicket);    // unknown: ignored
+  pool.cancel(ticket);                  // twice: ignored
+  pool.cancel(VerdictPool::kNoTicket);  // unknown: ignored
 }
 
 TEST_CASE("verdict pool: stop drops waiting jobs, shutdown joins", "[verdict_pool]") {
@@ -312,4 +315,28 @@ TEST_CASE("verdict pool: many jobs, some cancelled, on several workers", "[verdi
   loop.runPosted();
   REQUIRE(delivered.size() == expected);
   for (const auto& body : delivered) CHECK(cancelled.count(body) == 0);
+}
+
+TEST_CASE("verdict pool: one HttpAssertions judged on several workers at once", "[verdict_pool]") {
+  HttpExpect expect;
+  expect.bodyRegex = {"\"version\":\"1\\.4\\.\\d+\""};
+  expect.headers = {{"Content-Type", "application/json.*"}};
+  expect.json = {{"build.version", "1.4.2"}, {"items.1", "[2]"}};
+  auto assertions = std::make_shared<const HttpAssertions>(expect, "at");
+  FakeLoop loop;
+  VerdictPool pool(loop.poster(), {.threads = 4, .maxQueued = 1000});
+  constexpr int kJobs = 200;
+  int passed = 0;
+  int failed = 0;
+  for (int i = 0; i < kJobs; ++i) {
+    Observation o = withBody(i % 2 == 0 ? R"({"build":{"version":"1.4.2"},"items":[[1],[2]]})"
+                                        : R"({"build":{"version":"1.4.3"},"items":[]})");
+    o.headers = {{"Content-Type", "application/json"}};
+    pool.submit(
+        std::move(o), [assertions](const Observation& ob) { return assertions->evaluate(ob); },
+        [&](Observation, Verdict v) { ++(v.ok ? passed : failed); });
+  }
+  loop.runUntil([&] { return passed + failed == kJobs; });
+  CHECK(passed == kJobs / 2);
+  CHECK(failed == kJobs / 2);
 }
