@@ -1,27 +1,36 @@
 #include "checks/assertions.hpp"
 
+#include "checks/json_paths.hpp"
+
 #include <re2/re2.h>
 
 #include <algorithm>
-#include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <nlohmann/json.hpp>
 #include <string_view>
 #include <utility>
 
 namespace envprobe {
 namespace {
 
-using nlohmann::json;
-
 constexpr std::size_t kMaxQuoted = 120;  // keeps details readable on a status page
-constexpr int kMaxDumpDepth = 64;        // json::dump() recurses; bodies may be hostile
 constexpr std::size_t kMaxListedValues = 5;
+constexpr std::int64_t kRegexMaxMem = 8 << 20;
+
+// The one place regex options are made, for evaluation and for regexError alike, so a pattern
+// the loader accepts compiles the same way here. max_mem bounds the compiled program and the
+// DFA cache per regex: a pattern too large for it fails to compile (a config error), and a DFA
+// that runs out of cache on some input falls back to slower, still linear, matching.
+// Quiet: a bad pattern is reported through the verdict / regexError, not on stderr.
+re2::RE2::Options regexOptions() {
+  re2::RE2::Options options(re2::RE2::Quiet);
+  options.set_max_mem(kRegexMaxMem);
+  return options;
+}
 
 std::shared_ptr<const re2::RE2> compile(const std::string& pattern) {
-  // Quiet: a bad pattern is reported through the verdict / regexError, not on stderr.
-  return std::make_shared<const re2::RE2>(pattern, re2::RE2::Quiet);
+  return std::make_shared<const re2::RE2>(pattern, regexOptions());
 }
 
 std::string replaceEnv(std::string text, const std::string& env) {
@@ -124,59 +133,10 @@ Verdict badRegex(const char* what, const std::string& pattern, const re2::RE2& r
               std::string("invalid ") + what + ' ' + quote(pattern) + ": " + re.error());
 }
 
-// Objects by key, arrays by decimal index; nullptr when any step does not exist.
-const json* jsonAt(const json& root, const std::string& path) {
-  const json* node = &root;
-  if (path.empty()) return node;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t dot = path.find('.', start);
-    std::size_t end = dot == std::string::npos ? path.size() : dot;
-    std::string_view step(path.data() + start, end - start);
-    if (node->is_object()) {
-      auto it = node->find(std::string(step));
-      if (it == node->end()) return nullptr;
-      node = &*it;
-    } else if (node->is_array()) {
-      std::size_t index = 0;
-      auto [ptr, ec] = std::from_chars(step.data(), step.data() + step.size(), index);
-      if (step.empty() || ec != std::errc() || ptr != step.data() + step.size() ||
-          index >= node->size()) {
-        return nullptr;
-      }
-      node = &(*node)[index];
-    } else {
-      return nullptr;
-    }
-    if (dot == std::string::npos) return node;
-    start = dot + 1;
-  }
-}
-
-// Iterative, so a deeply nested body cannot overflow the stack here.
-bool nestingWithin(const json& value, int limit) {
-  std::vector<std::pair<const json*, int>> pending{{&value, 0}};
-  while (!pending.empty()) {
-    auto [node, depth] = pending.back();
-    pending.pop_back();
-    if (!node->is_structured()) continue;
-    if (depth >= limit) return false;
-    for (const auto& child : *node) pending.emplace_back(&child, depth + 1);
-  }
-  return true;
-}
-
-// The text a JSON value is compared by: a string's raw value, otherwise its compact dump.
-std::optional<std::string> jsonText(const json& value) {
-  if (value.is_string()) return value.get_ref<const std::string&>();
-  if (!nestingWithin(value, kMaxDumpDepth)) return std::nullopt;
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 }  // namespace
 
 std::optional<std::string> regexError(const std::string& pattern) {
-  re2::RE2 re(pattern, re2::RE2::Quiet);
+  re2::RE2 re(pattern, regexOptions());
   if (re.ok()) return std::nullopt;
   return re.error();
 }
@@ -304,21 +264,32 @@ std::optional<Verdict> HttpAssertions::checkHeaders(const Observation& observati
 
 std::optional<Verdict> HttpAssertions::checkJson(const Observation& observation) const {
   if (json_.empty()) return std::nullopt;
-  const json document = json::parse(observation.body, nullptr, false);
-  if (document.is_discarded()) return fail(Reason::Json, "body is not valid JSON");
+  // Keep enough of each value to compare it and to show it: a longer text cannot be equal.
+  std::size_t keepBytes = kMaxQuoted;
+  std::vector<std::string> paths;
   for (const auto& field : json_) {
-    const json* value = jsonAt(document, field.path);
-    if (value == nullptr) return fail(Reason::Json, "json " + field.path + ": missing");
-    std::optional<std::string> text = jsonText(*value);
-    if (text && *text == field.expected) continue;
+    keepBytes = std::max(keepBytes, field.expected.size());
+    paths.push_back(field.path);
+  }
+  JsonPathScan scan = scanJsonPaths(observation.body, paths, keepBytes + 1);
+  if (scan.error) return fail(Reason::Json, *scan.error);
+  for (std::size_t i = 0; i < json_.size(); ++i) {
+    const auto& field = json_[i];
+    const JsonPathValue& value = scan.values[i];
+    using Kind = JsonPathValue::Kind;
+    if (value.kind == Kind::Missing) return fail(Reason::Json, "json " + field.path + ": missing");
+    bool comparable = value.kind == Kind::String || value.kind == Kind::Other;
+    if (comparable && !value.truncated && value.text == field.expected) continue;
     std::string got;
-    if (!text) {
-      got = "a value nested deeper than " + std::to_string(kMaxDumpDepth) + " levels";
-    } else if (value->is_string()) {
-      got = quote(*text);
+    if (value.kind == Kind::TooDeep) {
+      got = "a value nested deeper than " + std::to_string(kMaxJsonValueDepth) + " levels";
+    } else if (value.kind == Kind::TooLarge) {
+      got = "a value larger than " + std::to_string(kMaxJsonValueBytes >> 20) + " MiB";
+    } else if (value.kind == Kind::String) {
+      got = quote(value.text);
     } else {
-      std::size_t length = shownLength(*text);
-      got = text->substr(0, length) + (length < text->size() ? "..." : "");
+      std::size_t length = shownLength(value.text);
+      got = value.text.substr(0, length) + (length < value.text.size() ? "..." : "");
     }
     return fail(Reason::Json,
                 "json " + field.path + ": got " + got + ", want " + quote(field.expected));

@@ -1,6 +1,10 @@
 #pragma once
 // Judges an HTTP probe's Observation against the check's expectations: Observation -> Verdict.
-// Pure: no I/O, no clock. User regexes use RE2, so matching time is linear in the input.
+// Pure: no I/O, no clock. User regexes use RE2, so matching time is linear in the input, and are
+// compiled with a memory budget (regexOptions() in assertions.cpp). JSON bodies are streamed, not
+// turned into a DOM: only the values at the expected paths are kept, nesting is limited to 256
+// levels. The work is still proportional to the body, so the agent evaluates off its event loop
+// (probe/engine/verdict_pool.hpp).
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,16 +20,20 @@ class RE2;
 
 namespace envprobe {
 
-// Regex syntax check used by the config loader: nullopt if fine, else RE2's error text.
+// Regex check used by the config loader: nullopt if fine, else RE2's error text. Compiles with
+// the same options as evaluation (regexOptions() in assertions.cpp), so a pattern too large for
+// the memory budget is a config error.
 std::optional<std::string> regexError(const std::string& pattern);
 
 // Maps a transport error to its Reason.
 Reason reasonFor(TransportError error);
 
 // Compiled once per check (regexes compiled at construction), evaluated per probe.
-// Immutable after construction, so one instance may be shared by all targets of a check and
-// evaluated from several threads. A pattern that fails to compile does not throw (a failing probe
-// is data): the step that needs it fails with Reason::Error naming the pattern.
+// Immutable after construction; evaluate() is const and keeps its state on the caller's stack
+// (RE2 matching is thread-safe: its DFA cache is locked inside RE2), so one instance may be
+// shared by all targets of a check and evaluated from several threads at once. A pattern that
+// fails to compile does not throw (a failing probe is data): the step that needs it fails with
+// Reason::Error naming the pattern.
 class HttpAssertions {
  public:
   // env: the agent's environment name; "{env}" in JSON expected values and in body_contains /
@@ -33,7 +41,7 @@ class HttpAssertions {
   HttpAssertions(const HttpExpect& expect, const std::string& env);
 
   // Steps in order, first failure wins: transport, status, body strings, body regex, headers,
-  // JSON, duration.
+  // JSON, duration. Thread-safe.
   Verdict evaluate(const Observation& observation) const;
 
  private:

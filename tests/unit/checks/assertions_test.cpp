@@ -284,7 +284,14 @@ TEST_CASE("assertions: deeply nested JSON does not crash", "[assertions]") {
   std::string body = R"({"a":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
   HttpExpect expect;
   expect.json = {{"a", "[]"}};
-  requireFailure(judge(expect, okObservation(body)), Reason::Json, "json a: got a value nested");
+  auto v = judge(expect, okObservation(body));
+  requireFailure(v, Reason::Json, "JSON nested deeper than 256 levels");
+  CHECK(v.detail == "JSON nested deeper than 256 levels");
+
+  // Within the body's limit, a value too deep to compare by its text still fails clearly.
+  body = R"({"a":)" + std::string(100, '[') + std::string(100, ']') + "}";
+  requireFailure(judge(expect, okObservation(body)), Reason::Json,
+                 "json a: got a value nested deeper than 64 levels");
 }
 
 TEST_CASE("assertions: {env} substitution", "[assertions]") {
