@@ -1,6 +1,7 @@
 #include "checks/assertions.hpp"
 
 #include "checks/json_paths.hpp"
+#include "checks/regex_budget.hpp"
 
 #include <re2/re2.h>
 
@@ -16,18 +17,6 @@ namespace {
 
 constexpr std::size_t kMaxQuoted = 120;  // keeps details readable on a status page
 constexpr std::size_t kMaxListedValues = 5;
-constexpr std::int64_t kRegexMaxMem = 8 << 20;
-
-// The one place regex options are made, for evaluation and for regexError alike, so a pattern
-// the loader accepts compiles the same way here. max_mem bounds the compiled program and the
-// DFA cache per regex: a pattern too large for it fails to compile (a config error), and a DFA
-// that runs out of cache on some input falls back to slower, still linear, matching.
-// Quiet: a bad pattern is reported through the verdict / regexError, not on stderr.
-re2::RE2::Options regexOptions() {
-  re2::RE2::Options options(re2::RE2::Quiet);
-  options.set_max_mem(kRegexMaxMem);
-  return options;
-}
 
 std::shared_ptr<const re2::RE2> compile(const std::string& pattern) {
   return std::make_shared<const re2::RE2>(pattern, regexOptions());
@@ -136,9 +125,7 @@ Verdict badRegex(const char* what, const std::string& pattern, const re2::RE2& r
 }  // namespace
 
 std::optional<std::string> regexError(const std::string& pattern) {
-  re2::RE2 re(pattern, regexOptions());
-  if (re.ok()) return std::nullopt;
-  return re.error();
+  return regexBudgetError(pattern);
 }
 
 Reason reasonFor(TransportError error) {

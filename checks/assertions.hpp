@@ -1,7 +1,7 @@
 #pragma once
 // Judges an HTTP probe's Observation against the check's expectations: Observation -> Verdict.
 // Pure: no I/O, no clock. User regexes use RE2, so matching time is linear in the input, and are
-// compiled with a memory budget (regexOptions() in assertions.cpp). JSON bodies are streamed, not
+// compiled with a memory budget (regexOptions() in regex_budget.hpp). JSON bodies are streamed, not
 // turned into a DOM: only the values at the expected paths are kept, nesting is limited to 256
 // levels. The work is still proportional to the body, so the agent evaluates off its event loop
 // (probe/engine/verdict_pool.hpp).
@@ -21,7 +21,7 @@ class RE2;
 namespace envprobe {
 
 // Regex check used by the config loader: nullopt if fine, else RE2's error text. Compiles with
-// the same options as evaluation (regexOptions() in assertions.cpp), so a pattern too large for
+// the same options as evaluation (regexOptions() in regex_budget.hpp), so a pattern too large for
 // the memory budget is a config error.
 std::optional<std::string> regexError(const std::string& pattern);
 

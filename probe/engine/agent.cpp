@@ -1,5 +1,6 @@
 #include "probe/engine/agent.hpp"
 
+#include <algorithm>
 #include <map>
 #include <random>
 
@@ -63,7 +64,11 @@ Agent::Agent(const AgentConfig& config, EventLoop& loop)
       resolver_(loop, config.dns),
       curl_(loop),
       http_(loop, curl_),
-      io_{loop, resolver_, http_},
+      // Queue at least as deep as the in-flight cap, so "queue full" means real overload.
+      judge_(loop, VerdictPool::Options{2, std::max<std::size_t>(
+                                              1024, static_cast<std::size_t>(
+                                                        config.scheduler.maxInflight))}),
+      io_{loop, resolver_, http_, judge_},
       metricsSink_(std::make_unique<MetricsSink>(*probeMetrics_, agentMetrics_)) {
   SessionTableObserver observer;
   observer.lag = [this](double s) { agentMetrics_.observeLag(s); };
@@ -84,6 +89,7 @@ Agent::Agent(const AgentConfig& config, EventLoop& loop)
 Agent::~Agent() {
   stop();
   sessions_.reset();  // before the adapters and sinks they use
+  judge_.shutdown();  // join the workers while what they read still exists
 }
 
 void Agent::addListener(Listener listener) {
@@ -97,6 +103,7 @@ void Agent::runOnce(std::function<void()> done) { sessions_->runOnce(std::move(d
 
 void Agent::stop() {
   sessions_->stop();
+  judge_.stop();
   http_.cancelAll();
   resolver_.cancelAll();
 }

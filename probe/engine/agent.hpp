@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "probe/config/config_model.hpp"
+#include "probe/engine/pool_judge.hpp"
 #include "probe/engine/session_table.hpp"
 #include "probe/io/curl_driver.hpp"
 #include "probe/io/curl_transport.hpp"
@@ -56,6 +57,7 @@ class Agent {
   DnsResolver resolver_;
   CurlDriver curl_;
   CurlTransport http_;
+  PoolJudge judge_;
   ProbeIo io_;
   std::unique_ptr<MetricsSink> metricsSink_;
   std::vector<std::unique_ptr<ListenerSink>> listenerSinks_;

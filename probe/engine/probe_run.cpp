@@ -19,6 +19,8 @@ struct ProbeRun::Leg {
   PhaseTimes phases;  // summed over hops, as blackbox_exporter does
   HttpTransport::TransferId transfer = 0;
   Resolver::QueryId query = 0;  // a redirect's DNS query
+  Judge::Ticket ticket = 0;     // judging the final observation
+  bool judging = false;         // the network part is over
   bool done = false;
 };
 
@@ -50,8 +52,10 @@ void ProbeRun::cancel() {
   for (auto& leg : legs_) {
     if (leg->transfer) io_.http.cancel(leg->transfer);
     if (leg->query) io_.resolver.cancel(leg->query);
+    if (leg->ticket) io_.judge.cancel(leg->ticket);
     leg->transfer = 0;
     leg->query = 0;
+    leg->ticket = 0;
   }
   finished_ = true;
   onFinished_ = nullptr;
@@ -209,8 +213,8 @@ void ProbeRun::failLeg(Leg& leg, TransportError error, std::string detail) {
 }
 
 void ProbeRun::finishLeg(Leg& leg, Observation observation) {
-  if (leg.done) return;
-  leg.done = true;
+  if (leg.done || leg.judging) return;
+  leg.judging = true;
   if (leg.transfer) io_.http.cancel(leg.transfer);
   if (leg.query) io_.resolver.cancel(leg.query);
   leg.transfer = 0;
@@ -221,10 +225,23 @@ void ProbeRun::finishLeg(Leg& leg, Observation observation) {
   observation.dnsSeconds = dnsSeconds_;
   observation.durationSeconds = elapsedSeconds();
   observation.resolvedAddress = leg.address;
+  leg.ticket = io_.judge.judge(target_, std::move(observation),
+                               [this, &leg](Observation judgedObservation, Verdict verdict) {
+                                 leg.ticket = 0;
+                                 judged(leg, std::move(judgedObservation), std::move(verdict));
+                               });
+  if (!leg.ticket) {  // the judge is shutting down: this leg ends without a result
+    leg.done = true;
+    maybeFinish();
+  }
+}
+
+void ProbeRun::judged(Leg& leg, Observation observation, Verdict verdict) {
+  leg.done = true;
   ProbeResult result;
   result.target = target_;
   result.address = leg.label;
-  result.verdict = target_->assertions->evaluate(observation);
+  result.verdict = std::move(verdict);
   // The body has been judged; its memory goes back now, not when the result is dropped.
   std::string().swap(observation.body);
   result.observation = std::move(observation);
@@ -248,7 +265,7 @@ void ProbeRun::onDeadline() {
   // Collect first: finishing the last leg may end the run.
   std::vector<Leg*> open;
   for (auto& leg : legs_)
-    if (!leg->done) open.push_back(leg.get());
+    if (!leg->done && !leg->judging) open.push_back(leg.get());  // judging: answered in time
   for (std::size_t i = 0; i < open.size(); ++i) {
     Leg& leg = *open[i];
     const bool lastOne = i + 1 == open.size();

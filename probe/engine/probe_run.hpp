@@ -15,11 +15,24 @@
 
 namespace envprobe {
 
+// Judging an observation (assertions: regexes, JSON) can take long on hostile bodies, so it runs
+// off the loop in production (a worker pool) and the completion comes back on the loop.
+class Judge {
+ public:
+  using Ticket = std::uint64_t;  // 0: not accepted (shutting down); the completion never runs
+  using Completion = std::function<void(Observation, Verdict)>;
+  virtual ~Judge() = default;
+  virtual Ticket judge(std::shared_ptr<const ProbeTarget> target, Observation observation,
+                       Completion done) = 0;
+  virtual void cancel(Ticket ticket) = 0;
+};
+
 // The engine's view of the outside world; real adapters in production, fakes in unit tests.
 struct ProbeIo {
   Timers& timers;
   Resolver& resolver;
   HttpTransport& http;
+  Judge& judge;
 };
 
 struct RunOutcome {
@@ -50,6 +63,7 @@ class ProbeRun {
   void onHop(Leg& leg, Observation hop);
   void followRedirect(Leg& leg, Observation hop);
   void finishLeg(Leg& leg, Observation observation);
+  void judged(Leg& leg, Observation observation, Verdict verdict);
   void failLeg(Leg& leg, TransportError error, std::string detail);
   void onDeadline();
   void maybeFinish();

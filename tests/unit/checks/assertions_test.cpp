@@ -353,6 +353,10 @@ TEST_CASE("assertions: regexError", "[assertions]") {
   REQUIRE(error.has_value());
   CHECK_THAT(*error, Contains("missing )"));
   CHECK(regexError("a(?=b)").has_value());  // lookahead is not RE2 syntax
+  // Too costly to run in linear time within the budget: refused like a syntax error.
+  auto costly = regexError("a.{1000}b");
+  REQUIRE(costly.has_value());
+  CHECK_THAT(*costly, Contains("too costly"));
 }
 
 TEST_CASE("assertions: an invalid pattern fails the probe with reason error", "[assertions]") {

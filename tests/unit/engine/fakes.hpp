@@ -146,6 +146,29 @@ class FakeHttp : public HttpTransport {
   std::unordered_map<TransferId, bool> live_;
 };
 
+// Judges on the loop, one posted task later: the ordering of the pool, without threads.
+class InlineJudge : public Judge {
+ public:
+  explicit InlineJudge(ManualTimers& timers) : timers_(timers) {}
+  Ticket judge(std::shared_ptr<const ProbeTarget> target, Observation observation,
+               Completion done) override {
+    const Ticket ticket = next_++;
+    live_[ticket] = true;
+    timers_.post([this, ticket, target, obs = std::move(observation), done = std::move(done)] {
+      if (!live_[ticket]) return;
+      live_[ticket] = false;
+      done(obs, target->assertions->evaluate(obs));
+    });
+    return ticket;
+  }
+  void cancel(Ticket ticket) override { live_[ticket] = false; }
+
+ private:
+  ManualTimers& timers_;
+  Ticket next_ = 1;
+  std::unordered_map<Ticket, bool> live_;
+};
+
 // Records what a session publishes.
 class RecordingSink : public ResultSink {
  public:

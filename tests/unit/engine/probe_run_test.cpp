@@ -15,7 +15,8 @@ struct Rig {
   ManualTimers timers;
   FakeResolver resolver{timers};
   FakeHttp http{timers};
-  ProbeIo io{timers, resolver, http};
+  InlineJudge judge{timers};
+  ProbeIo io{timers, resolver, http, judge};
   std::optional<RunOutcome> outcome;
   std::unique_ptr<ProbeRun> run;
 

@@ -17,7 +17,8 @@ struct Rig {
   ManualTimers timers;
   FakeResolver resolver{timers};
   FakeHttp http{timers};
-  ProbeIo io{timers, resolver, http};
+  InlineJudge judge{timers};
+  ProbeIo io{timers, resolver, http, judge};
   RecordingSink sink;
   std::vector<ResultSink*> sinks{&sink};
 

@@ -1,0 +1,31 @@
+#pragma once
+// The production Judge: the target's assertions evaluated on the verdict worker pool, the
+// completion posted back to the event loop. The Observation is moved, never copied.
+#include "probe/engine/probe_run.hpp"
+#include "probe/engine/verdict_pool.hpp"
+
+namespace envprobe {
+
+class PoolJudge : public Judge {
+ public:
+  PoolJudge(Timers& loop, VerdictPool::Options options)
+      : pool_([&loop](std::function<void()> task) { loop.post(std::move(task)); }, options) {}
+
+  Ticket judge(std::shared_ptr<const ProbeTarget> target, Observation observation,
+               Completion done) override {
+    auto assertions = target->assertions;  // shared: outlives a reload of the target
+    return pool_.submit(
+        std::move(observation),
+        [assertions](const Observation& o) { return assertions->evaluate(o); }, std::move(done));
+  }
+  void cancel(Ticket ticket) override { pool_.cancel(ticket); }
+  // Shutdown: no new work, waiting jobs dropped, completions voided; then the workers join.
+  void stop() { pool_.stop(); }
+  void shutdown() { pool_.shutdown(); }
+  VerdictPool& pool() { return pool_; }
+
+ private:
+  VerdictPool pool_;
+};
+
+}  // namespace envprobe
