@@ -15,10 +15,11 @@ using envprobe::RefusalBisect;
 
 TEST_CASE("alertmanager client: invalid UTF-8 in labels and annotations still makes valid JSON",
           "[alerting]") {
+  static const char kSummary[] = "nul \0 and \xED\xA0\x80 surrogate";
   envprobe::OutgoingAlert alert;
   alert.labels = {{"alertname", "ProbeFailed"}, {"hostname", "caf\xE9.test"}, {"bad\xFF", "x"}};
   alert.annotations = {{"description", "header Server: \"caf\xE9/1.0\" does not match"},
-                       {"summary", std::string("nul \0 and \xED\xA0\x80 surrogate", 26)}};
+                       {"summary", std::string(kSummary, sizeof kSummary - 1)}};
   alert.generatorUrl = "http://agent/?service=caf\xE9";
   std::string body;
   REQUIRE_NOTHROW(body = envprobe::alertsToJson({alert, alert}));
