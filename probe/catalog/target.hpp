@@ -26,4 +26,8 @@ struct Target {
   std::shared_ptr<const HttpCheckSpec> http;
 };
 
+// A URL fit to show (API, status page, `once`, --list-targets, failure details): user info and
+// every query value replaced by "<redacted>", so a token in a query string never leaks.
+std::string redactedUrl(const std::string& url);
+
 }  // namespace envprobe

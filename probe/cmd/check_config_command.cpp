@@ -70,7 +70,7 @@ int runCheckConfig(const CommandLine& cl, std::ostream& out, std::ostream& err) 
                        "INTERVAL", "TIMEOUT"});
     for (const auto& t : CatalogExpander(config).expand(config.environment)) {
       targets.addRow({t.service, t.check, toString(t.visibility), t.hostname,
-                      t.backend.empty() ? "-" : t.backend, t.url,
+                      t.backend.empty() ? "-" : t.backend, redactedUrl(t.url),
                       std::to_string(t.interval.count()) + "ms",
                       std::to_string(t.timeout.count()) + "ms"});
     }

@@ -51,7 +51,7 @@ int runOnceCommand(const CommandLine& cl, std::ostream& out, std::ostream& err) 
                       {"hostname", t.hostname},
                       {"visibility", toString(t.visibility)},
                       {"address", addressOf(r)},
-                      {"url", t.url},
+                      {"url", redactedUrl(t.url)},
                       {"success", r.verdict.ok},
                       {"reason", toString(r.verdict.reason)},
                       {"detail", r.verdict.detail},

@@ -64,6 +64,15 @@ struct TlsOptions {
   std::string caFile;
 };
 
+// Secrets of a check, read at load time from files or the environment, never from the config
+// text itself, and never shown: not in targets' URLs, the API, the status page or logs. Sent
+// only to the target's own origin (not after a redirect to another one).
+struct CheckSecrets {
+  std::vector<std::pair<std::string, std::string>> headers;  // incl. Authorization: Bearer ...
+  std::string query;  // "name=value&..." percent-encoded, appended to the request URL
+  bool empty() const { return headers.empty() && query.empty(); }
+};
+
 struct HttpCheckSpec {
   std::string scheme = "https";
   std::optional<int> port;
@@ -75,6 +84,7 @@ struct HttpCheckSpec {
   int maxRedirects = 10;
   std::int64_t bodyLimitBytes = 1 << 20;
   TlsOptions tls;
+  CheckSecrets secrets;
   HttpExpect expect;
 };
 

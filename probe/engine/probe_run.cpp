@@ -117,6 +117,9 @@ void ProbeRun::startLeg(Leg& leg) {
   const ProbeTarget& pt = *target_;
   leg.request.spec = pt.target.http.get();
   leg.request.url = pt.target.url;
+  const std::string& secretQuery = pt.target.http->secrets.query;
+  if (!secretQuery.empty())
+    leg.request.url += (leg.request.url.find('?') == std::string::npos ? "?" : "&") + secretQuery;
   leg.request.hostname = pt.target.hostname;
   leg.request.port = pt.target.port;
   leg.request.connectAddress = leg.address;
@@ -151,7 +154,8 @@ void ProbeRun::followRedirect(Leg& leg, Observation hop) {
   const HttpCheckSpec& spec = *pt.target.http;
   const auto next = parseUrl(hop.redirectUrl);
   if (!next) {
-    failLeg(leg, TransportError::Redirects, "redirect to an unusable Location: " + hop.redirectUrl);
+    failLeg(leg, TransportError::Redirects,
+            "redirect to an unusable Location: " + redactedUrl(hop.redirectUrl));
     return;
   }
   if (next->scheme != "http" && next->scheme != "https") {
@@ -161,8 +165,8 @@ void ProbeRun::followRedirect(Leg& leg, Observation hop) {
   }
   if (leg.redirects >= spec.maxRedirects) {
     failLeg(leg, TransportError::Redirects,
-            "more than max_redirects (" + std::to_string(spec.maxRedirects) + ") redirects, last to " +
-                hop.redirectUrl);
+            "more than max_redirects (" + std::to_string(spec.maxRedirects) +
+                ") redirects, last to " + redactedUrl(hop.redirectUrl));
     return;
   }
   ++leg.redirects;

@@ -119,6 +119,8 @@ HttpCheck::HttpCheck(const HttpRequest& request) {
   if (request.sendCustomHeaders) {
     for (const auto& [name, value] : spec.headers)
       requestHeaders_ = curl_slist_append(requestHeaders_, (name + ": " + value).c_str());
+    for (const auto& [name, value] : spec.secrets.headers)
+      requestHeaders_ = curl_slist_append(requestHeaders_, (name + ": " + value).c_str());
   }
   if (requestHeaders_) curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, requestHeaders_);
 

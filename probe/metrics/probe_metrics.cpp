@@ -51,7 +51,7 @@ void ProbeMetrics::record(const ProbeResult& result) {
     s.hostname = t.hostname;
     s.visibility = toString(t.visibility);
     s.address = result.address;
-    s.url = t.url;
+    s.url = redactedUrl(t.url);
   }
   s.success = result.verdict.ok;
   s.reason = result.verdict.reason;

@@ -6,6 +6,7 @@
 #include "checks/regex_budget.hpp"
 #include "probe/config/address_rules.hpp"
 #include "probe/config/yaml/catalog_parser.hpp"
+#include "probe/config/yaml/secret_parser.hpp"
 #include "probe/base/duration.hpp"
 
 namespace envprobe {
@@ -134,7 +135,8 @@ std::shared_ptr<const HttpCheckSpec> parseHttp(const YamlContext& ctx, const YAM
                                                const std::string& path) {
   MapReader reader(ctx, node, path,
                    {"scheme", "port", "method", "path", "headers", "body", "follow_redirects",
-                    "max_redirects", "body_limit", "tls", "expect"});
+                    "max_redirects", "body_limit", "tls", "expect", "bearer_token_file",
+                    "headers_from_file", "headers_from_env", "query_from_file", "query_from_env"});
   if (!reader.isMap()) return nullptr;
   auto spec = std::make_shared<HttpCheckSpec>();
   if (auto v = reader.choice("scheme", {"http", "https"})) spec->scheme = *v;
@@ -189,6 +191,7 @@ std::shared_ptr<const HttpCheckSpec> parseHttp(const YamlContext& ctx, const YAM
     if (auto v = tr.boolean("insecure_skip_verify")) spec->tls.insecureSkipVerify = *v;
     if (auto v = tr.string("ca_file")) spec->tls.caFile = *v;
   }
+  parseSecrets(ctx, reader, *spec);
   if (auto expect = reader.get("expect"))
     spec->expect = parseExpect(ctx, *expect, reader.childPath("expect"));
   return spec;

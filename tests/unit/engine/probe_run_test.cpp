@@ -182,3 +182,24 @@ TEST_CASE("probe run: address_mode all reports a DNS failure as such") {
   CHECK(rig.outcome->dnsFailed);
   CHECK(rig.only().verdict.reason == Reason::DnsNxdomain);
 }
+
+TEST_CASE("probe run: secret query parameters go on the first request only, never in details") {
+  Rig rig;
+  rig.http.respond = [](const HttpRequest& r) -> std::optional<Observation> {
+    if (r.hostname == "shop.at.local") return redirectTo("http://other.at.local/?token=echoed");
+    return okResponse(500);
+  };
+  rig.resolver.answers["other.at.local"] = addresses({"10.0.0.9"});
+  rig.start(makeTarget("shop.at.local", "127.0.0.1:8080", AddressMode::First, 1s,
+                       [](HttpCheckSpec& s) {
+                         s.secrets.query = "sig=abc";
+                         s.maxRedirects = 0;
+                       }));
+  rig.timers.advance(100ms);
+  REQUIRE(rig.http.requests.size() == 1);
+  CHECK(rig.http.requests[0].url == "http://shop.at.local/?sig=abc");
+  const auto& r = rig.only();
+  CHECK(r.verdict.reason == Reason::Redirects);
+  CHECK_THAT(r.verdict.detail, Catch::Contains("token=<redacted>"));
+  CHECK_THAT(r.verdict.detail, !Catch::Contains("echoed"));
+}

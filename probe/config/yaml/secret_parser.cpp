@@ -1,0 +1,128 @@
+#include "probe/config/yaml/secret_parser.hpp"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <variant>
+
+#include "probe/alerting/alert_tracker.hpp"
+#include "probe/config/address_rules.hpp"
+
+namespace envprobe {
+
+namespace {
+
+constexpr std::size_t kMaxSecretBytes = 64 * 1024;
+
+std::string trimNewlines(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
+}
+
+// The file's content without its trailing newline(s), or an error in words.
+std::variant<std::string, std::string> readSecretFile(const std::string& configFile,
+                                                      const std::string& path) {
+  namespace fs = std::filesystem;
+  fs::path file(path);
+  if (file.is_relative()) file = fs::path(configFile).parent_path() / file;
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0)
+    return std::variant<std::string, std::string>(std::in_place_index<1>,
+                                                  "cannot read \"" + file.string() + "\": no such file");
+  if (!S_ISREG(st.st_mode))
+    return std::variant<std::string, std::string>(std::in_place_index<1>,
+                                                  "\"" + file.string() + "\" is not a regular file");
+  if (st.st_size > static_cast<off_t>(kMaxSecretBytes))
+    return std::variant<std::string, std::string>(std::in_place_index<1>,
+                                                  "\"" + file.string() + "\" is larger than 64 KiB");
+  std::ifstream in(file, std::ios::binary);
+  if (!in)
+    return std::variant<std::string, std::string>(std::in_place_index<1>,
+                                                  "cannot read \"" + file.string() + "\"");
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string value = trimNewlines(text.str());
+  if (value.empty())
+    return std::variant<std::string, std::string>(std::in_place_index<1>,
+                                                  "\"" + file.string() + "\" is empty");
+  return std::variant<std::string, std::string>(std::in_place_index<0>, std::move(value));
+}
+
+std::variant<std::string, std::string> readSecretEnv(const std::string& name) {
+  const char* value = std::getenv(name.c_str());
+  if (!value)
+    return std::variant<std::string, std::string>(std::in_place_index<1>,
+                                                  "environment variable " + name + " is not set");
+  std::string text = trimNewlines(value);
+  if (text.empty())
+    return std::variant<std::string, std::string>(std::in_place_index<1>,
+                                                  "environment variable " + name + " is empty");
+  return std::variant<std::string, std::string>(std::in_place_index<0>, std::move(text));
+}
+
+// Reads a map NAME -> file path / variable; `use` receives each secret. Errors never quote a
+// secret's value.
+template <typename Use>
+void readMap(const YamlContext& ctx, const MapReader& http, const std::string& key, bool fromFile,
+             Use use) {
+  auto node = http.get(key);
+  if (!node) return;
+  const std::string path = http.childPath(key);
+  if (!node->IsMap()) {
+    ctx.error(*node, path, fromFile ? "expected a map name -> file" : "expected a map name -> variable");
+    return;
+  }
+  for (auto it = node->begin(); it != node->end(); ++it) {
+    const std::string name = it->first.Scalar();
+    const std::string itemPath = path + "." + name;
+    auto source = ctx.scalar(it->second, itemPath);
+    if (!source) continue;
+    auto value = fromFile ? readSecretFile(ctx.file(), *source) : readSecretEnv(*source);
+    if (value.index() == 1) {
+      ctx.error(it->second, itemPath, std::get<1>(value));
+      continue;
+    }
+    use(it->first, itemPath, name, std::get<0>(value));
+  }
+}
+
+}  // namespace
+
+void parseSecrets(const YamlContext& ctx, const MapReader& http, HttpCheckSpec& spec) {
+  CheckSecrets& secrets = spec.secrets;
+  auto addHeader = [&](const YAML::Node& where, const std::string& path, const std::string& name,
+                       const std::string& value) {
+    if (auto error = headerNameError(name)) {
+      ctx.error(where, path, *error);
+      return;
+    }
+    if (headerValueError(value)) {
+      ctx.error(where, path, "the secret's value has a control character (CR, LF or NUL)");
+      return;
+    }
+    secrets.headers.emplace_back(name, value);
+  };
+  auto addQuery = [&](const YAML::Node&, const std::string&, const std::string& name,
+                      const std::string& value) {
+    if (!secrets.query.empty()) secrets.query += '&';
+    secrets.query += urlEncode(name) + "=" + urlEncode(value);
+  };
+  if (auto file = http.string("bearer_token_file")) {
+    auto token = readSecretFile(ctx.file(), *file);
+    if (token.index() == 1)
+      ctx.error(*http.get("bearer_token_file"), http.childPath("bearer_token_file"),
+                std::get<1>(token));
+    else
+      addHeader(*http.get("bearer_token_file"), http.childPath("bearer_token_file"),
+                "Authorization", "Bearer " + std::get<0>(token));
+  }
+  readMap(ctx, http, "headers_from_file", true, addHeader);
+  readMap(ctx, http, "headers_from_env", false, addHeader);
+  readMap(ctx, http, "query_from_file", true, addQuery);
+  readMap(ctx, http, "query_from_env", false, addQuery);
+}
+
+}  // namespace envprobe
