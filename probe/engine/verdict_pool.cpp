@@ -1,5 +1,7 @@
 #include "probe/engine/verdict_pool.hpp"
 
+#include "probe/base/internal_errors.hpp"
+
 #include <exception>
 #include <string>
 #include <utility>
@@ -110,11 +112,13 @@ void VerdictPool::work() {
       verdict = job.evaluate(job.observation);
     } catch (const std::exception& e) {
       internalErrors_.fetch_add(1);
+      reportInternalError("verdict worker", e.what());
       std::string what = e.what();
       if (what.size() > kMaxErrorText) what = what.substr(0, kMaxErrorText) + "...";
       verdict = errorVerdict("internal error: " + what);
     } catch (...) {
       internalErrors_.fetch_add(1);
+      reportInternalError("verdict worker", "unknown exception");
       verdict = errorVerdict("internal error: unknown exception");
     }
     deliver(node.key(), std::move(job.observation), std::move(verdict));
