@@ -1,5 +1,7 @@
 #include "probe/web/http_server.hpp"
 
+#include "probe/base/internal_errors.hpp"
+
 #include <CivetServer.h>
 #include <prometheus/text_serializer.h>
 
@@ -116,7 +118,15 @@ HttpResponse HttpServer::dispatch(const Request& request) const {
     if (it == routes_.end()) return {404, "text/plain; charset=utf-8", "not found\n"};
     handler = it->second;
   }
-  return handler(request);
+  // The catch-log-continue boundary of every handler: an exception answers 500, never kills.
+  try {
+    return handler(request);
+  } catch (const std::exception& e) {
+    reportInternalError("GET " + request.path, e.what());
+  } catch (...) {
+    reportInternalError("GET " + request.path, "unknown exception");
+  }
+  return {500, "text/plain; charset=utf-8", "internal error; see the agent's log\n"};
 }
 
 int HttpServer::port() const {

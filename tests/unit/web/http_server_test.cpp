@@ -85,3 +85,14 @@ TEST_CASE("http server: a TLS web config is refused with the reason", "[web]") {
   CHECK_THROWS_WITH(HttpServer("127.0.0.1:0", {}, options),
                     Contains("tls_server_config: TLS is not available in this build"));
 }
+
+TEST_CASE("http server: a handler that throws answers 500 and the server goes on", "[web]") {
+  HttpServer server("127.0.0.1:0", {});
+  server.handle("/boom", [](const HttpServer::Request&) -> HttpResponse {
+    throw std::runtime_error("handler failed");
+  });
+  const int port = server.port();
+  REQUIRE(port > 0);
+  CHECK_THAT(get(port, "/boom"), StartsWith("HTTP/1.1 500"));
+  CHECK_THAT(get(port, "/-/healthy"), StartsWith("HTTP/1.1 200"));
+}
