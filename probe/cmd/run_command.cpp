@@ -5,6 +5,7 @@
 
 #include "probe/engine/agent.hpp"
 #include "probe/alerting/delivery/alert_router.hpp"
+#include "probe/alerting/delivery/alertmanager_client.hpp"
 #include "probe/cmd/agent_commands.hpp"
 #include "probe/config/yaml/config_loader.hpp"
 #include "probe/catalog/coverage_audit.hpp"
@@ -112,12 +113,16 @@ int serveAgent(AgentConfig config, const std::string& listen, Duration stopAfter
                                 {"targets", std::to_string(agent->targetCount())},
                                 {"listen", listen},
                                 {"port", std::to_string(server->port())}});
+  std::unique_ptr<AlertmanagerClient> alertmanagers;
   std::unique_ptr<AlertRouter> alerts;
   if (!config.alerting.alertmanagers.empty()) {
     // generatorURL of the alerts: the status page, unless configured.
     if (config.alerting.externalUrl.empty())
       config.alerting.externalUrl = "http://" + hostName() + ":" + std::to_string(server->port());
-    alerts = std::make_unique<AlertRouter>(config, loop, agent->curl(), *agent->registry());
+    alertmanagers = std::make_unique<AlertmanagerClient>(
+        loop, agent->curl(), config.alerting.alertmanagers, config.alerting.queueCapacity,
+        *agent->registry());
+    alerts = std::make_unique<AlertRouter>(config, loop, *alertmanagers, *agent->registry());
     agent->addSink(*alerts);
   }
   agent->start();
@@ -131,6 +136,7 @@ int serveAgent(AgentConfig config, const std::string& listen, Duration stopAfter
   if (alerts) flushAlerts(loop, *alerts);
   server.reset();
   alerts.reset();
+  alertmanagers.reset();
   agent.reset();
   logInfo("stopped");
   return 0;

@@ -12,12 +12,13 @@ constexpr auto kHousekeeping = std::chrono::seconds(1);
 
 }  // namespace
 
-AlertRouter::AlertRouter(const AgentConfig& config, EventLoop& loop, CurlDriver& curl,
-                         prometheus::Registry& registry)
+AlertRouter::AlertRouter(const AgentConfig& config, Timers& timers, AlertSender& sender,
+                         prometheus::Registry& registry, WallClock wallNow)
     : config_(config),
-      loop_(loop),
+      timers_(timers),
+      wallNow_(std::move(wallNow)),
       tracker_(config.alerting),
-      client_(loop, curl, config.alerting.alertmanagers, config.alerting.queueCapacity, registry),
+      sender_(sender),
       firing_(prometheus::BuildGauge()
                   .Name("envprobe_alerts_firing")
                   .Help("Alerts firing now, by environment and severity")
@@ -25,16 +26,15 @@ AlertRouter::AlertRouter(const AgentConfig& config, EventLoop& loop, CurlDriver&
       maintenance_(prometheus::BuildGauge()
                        .Name("envprobe_maintenance_active")
                        .Help("1 while a maintenance window is active (alerts held back)")
-                       .Register(registry)) {
+                       .Register(registry)),
+      timer_(timers) {
   for (const auto& window : config.maintenance)
     maintenanceGauges_.push_back(&maintenance_.Add({{"window", window.name}}));
-  updateGauges(std::chrono::system_clock::now());
+  updateGauges(wallNow_());
   armTimer();
 }
 
-AlertRouter::~AlertRouter() {
-  if (timer_) loop_.cancelTimer(timer_);
-}
+AlertRouter::~AlertRouter() = default;
 
 bool AlertRouter::held(const AlertSubject& subject, SystemTime now) const {
   return std::any_of(config_.maintenance.begin(), config_.maintenance.end(),
@@ -66,32 +66,28 @@ void AlertRouter::onResult(const ProbeResult& result) {
 }
 
 void AlertRouter::onSeriesRemoved(const Target& target, const std::string& address) {
-  tracker_.forget(target.id + '\n' + address, std::chrono::system_clock::now());
+  tracker_.forget(target.id + '\n' + address, wallNow_());
   dispatch();
 }
 
 void AlertRouter::dispatch() {
-  const SystemTime now = std::chrono::system_clock::now();
+  const SystemTime now = wallNow_();
   auto alerts = tracker_.due(now, [this, now](const AlertSubject& s) { return held(s, now); });
-  client_.send(alerts);
+  sender_.send(alerts);
   if (!alerts.empty()) updateGauges(now);
   armTimer();
 }
 
 void AlertRouter::armTimer() {
-  auto when = loop_.now() + kHousekeeping;
+  auto when = timers_.now() + kHousekeeping;
   if (auto next = tracker_.nextDue()) {
-    const auto untilNext = *next - std::chrono::system_clock::now();
-    when = std::min(when, loop_.now() + std::max<std::chrono::system_clock::duration>(
-                                            untilNext, std::chrono::milliseconds(1)));
+    const auto untilNext = *next - wallNow_();
+    when = std::min(when, timers_.now() + std::max<std::chrono::system_clock::duration>(
+                                              untilNext, std::chrono::milliseconds(1)));
   }
-  if (timer_ && when >= timerAt_) return;
-  if (timer_) loop_.cancelTimer(timer_);
-  timerAt_ = when;
-  timer_ = loop_.addTimer(when, [this] {
-    timer_ = 0;
-    timerAt_ = EventLoop::TimePoint::max();
-    updateGauges(std::chrono::system_clock::now());
+  if (timer_.armed() && when >= timer_.at()) return;
+  timer_.arm(when, [this] {
+    updateGauges(wallNow_());
     dispatch();
   });
 }

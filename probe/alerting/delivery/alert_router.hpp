@@ -7,27 +7,35 @@
 
 #include <map>
 #include <memory>
+#include <functional>
 #include <string>
 
 #include "probe/alerting/alert_tracker.hpp"
-#include "probe/alerting/delivery/alertmanager_client.hpp"
+#include "probe/alerting/delivery/alert_sender.hpp"
 #include "probe/config/config_model.hpp"
 #include "checks/probe_result.hpp"
 #include "probe/engine/result_sink.hpp"
+#include "probe/io/timers.hpp"
 
 namespace envprobe {
 
 class AlertRouter : public ResultSink {
  public:
-  AlertRouter(const AgentConfig& config, EventLoop& loop, CurlDriver& curl,
-              prometheus::Registry& registry);
+  using WallClock = std::function<SystemTime()>;
+
+  // `timers` drives the housekeeping timer, `wallNow` is the wall clock (alerts carry wall
+  // time; maintenance windows are wall time): both simulated in the unit tests.
+  AlertRouter(const AgentConfig& config, Timers& timers, AlertSender& sender,
+              prometheus::Registry& registry,
+              WallClock wallNow = [] { return std::chrono::system_clock::now(); });
   ~AlertRouter() override;
 
   void onResult(const ProbeResult& result) override;
   // The series is gone (target removed, address left DNS): a firing alert resolves now.
   void onSeriesRemoved(const Target& target, const std::string& address) override;
   // Alerts not yet delivered to every Alertmanager (the shutdown sequence waits, bounded).
-  std::size_t undelivered() const { return client_.queued(); }
+  std::size_t undelivered() const { return sender_.queued(); }
+  const AlertTracker& tracker() const { return tracker_; }
 
  private:
   void dispatch();
@@ -36,15 +44,15 @@ class AlertRouter : public ResultSink {
   void updateGauges(SystemTime now);
 
   const AgentConfig& config_;
-  EventLoop& loop_;
+  Timers& timers_;
+  WallClock wallNow_;
   AlertTracker tracker_;
-  AlertmanagerClient client_;
+  AlertSender& sender_;
   prometheus::Family<prometheus::Gauge>& firing_;
   prometheus::Family<prometheus::Gauge>& maintenance_;
   std::map<std::pair<std::string, std::string>, prometheus::Gauge*> firingGauges_;
   std::vector<prometheus::Gauge*> maintenanceGauges_;  // one per window, config order
-  EventLoop::TimerId timer_ = 0;
-  EventLoop::TimePoint timerAt_ = EventLoop::TimePoint::max();
+  OwnedTimer timer_;
 };
 
 }  // namespace envprobe

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "probe/alerting/alert_model.hpp"
+#include "probe/alerting/delivery/alert_sender.hpp"
 #include "probe/io/curl_driver.hpp"
 #include "probe/io/event_loop.hpp"
 
@@ -52,14 +53,14 @@ class RefusalBisect {
   std::deque<std::vector<std::string>> parts_;
 };
 
-class AlertmanagerClient {
+class AlertmanagerClient : public AlertSender {
  public:
   AlertmanagerClient(EventLoop& loop, CurlDriver& curl, const std::vector<std::string>& urls,
                      std::size_t queueCapacity, prometheus::Registry& registry);
-  ~AlertmanagerClient();
+  ~AlertmanagerClient() override;
 
-  void send(const std::vector<OutgoingAlert>& alerts);
-  std::size_t queued() const;
+  void send(const std::vector<OutgoingAlert>& alerts) override;
+  std::size_t queued() const override;
 
  private:
   struct Target;
