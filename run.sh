@@ -11,8 +11,9 @@
 #     fuzz   clang + libFuzzer (ENVPROBE_FUZZ) in build-fuzz/: each fuzz target in tests/fuzz/
 #            fuzzes for ENVPROBE_FUZZ_SECONDS (default 30) from a temp copy of its seed corpus,
 #            and the saved crash reproducers are replayed (ctest label `fuzz`)
-#   Each stage prints ctest's summary line; the script fails if any stage fails, after running
-#   them all. Pick stages with ENVPROBE_TEST_STAGES, e.g.
+#   Each stage prints its ctest output; at the end come each stage's ctest summary line and the
+#   totals. The script fails if any stage fails, after running them all. Pick stages with
+#   ENVPROBE_TEST_STAGES, e.g.
 #     ENVPROBE_TEST_STAGES="main asan" ./run.sh test
 # Both install the Debian packages that are missing (and only those) first. Builds use Ninja
 # (its default parallelism) and ccache when it is installed.
@@ -47,8 +48,7 @@ configure() {
 }
 
 build() {
-  configure build
-  cmake --build build
+  configure build && cmake --build build
 }
 
 # run_ctest STAGE DIR CTEST_ARGS...: run ctest in DIR, keep its summary line for the end.
@@ -104,6 +104,8 @@ case "${1:-}" in
     install_missing "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
     summaries=()
     failed=()
+    total_passed=0
+    total_failed=0
     for stage in ${ENVPROBE_TEST_STAGES:-main asan fuzz}; do
       case "$stage" in
         main | asan | fuzz) ;;
@@ -118,9 +120,14 @@ case "${1:-}" in
       status=passed
       "stage_$stage" || { status=FAILED; failed+=("$stage"); }
       summaries+=("stage $stage: $status in $((SECONDS - start))s: $STAGE_SUMMARY")
+      if [[ "$STAGE_SUMMARY" =~ ([0-9]+)\ tests\ failed\ out\ of\ ([0-9]+) ]]; then
+        total_failed=$((total_failed + BASH_REMATCH[1]))
+        total_passed=$((total_passed + BASH_REMATCH[2] - BASH_REMATCH[1]))
+      fi
     done
     echo "==== summary (${SECONDS}s in all)"
     for line in "${summaries[@]}"; do echo "$line"; done
+    echo "tests: $total_passed passed, $total_failed failed"
     if ((${#failed[@]} > 0)); then
       echo "FAILED stage(s): ${failed[*]}" >&2
       exit 1
