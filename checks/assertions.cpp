@@ -41,10 +41,10 @@ std::size_t shownLength(std::string_view text) {
   return length;
 }
 
-// Quoted, truncated, control characters escaped: details end up in logs and alert texts.
-std::string quote(std::string_view text) {
+// Truncated, control characters escaped: details end up in logs and alert texts.
+std::string shown(std::string_view text) {
   std::size_t length = shownLength(text);
-  std::string out = "\"";
+  std::string out;
   for (std::size_t i = 0; i < length; ++i) {
     auto c = static_cast<unsigned char>(text[i]);
     if (c < 0x20 || c == 0x7f) {
@@ -56,9 +56,10 @@ std::string quote(std::string_view text) {
     }
   }
   if (length < text.size()) out += "...";
-  out += '"';
   return out;
 }
+
+std::string quote(std::string_view text) { return '"' + shown(text) + '"'; }
 
 char lowerAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
@@ -275,8 +276,7 @@ std::optional<Verdict> HttpAssertions::checkJson(const Observation& observation)
     } else if (value.kind == Kind::String) {
       got = quote(value.text);
     } else {
-      std::size_t length = shownLength(value.text);
-      got = value.text.substr(0, length) + (length < value.text.size() ? "..." : "");
+      got = shown(value.text);  // a number, object or array: its JSON text, unquoted
     }
     return fail(Reason::Json,
                 "json " + field.path + ": got " + got + ", want " + quote(field.expected));

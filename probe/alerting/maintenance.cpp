@@ -159,6 +159,8 @@ std::optional<SystemTime> parseTimestamp(const std::string& rfc3339) {
     return std::nullopt;
   // second 60 is a leap second; it lands on the next minute's :00.
   if (hour > 23 || minute > 59 || second > 60) return std::nullopt;
+  // system_clock counts nanoseconds: years past 2261 (or before 1678) overflow it.
+  if (year < 1970 || year > 2200) return std::nullopt;
 
   std::int64_t nanos = 0;
   if (in.literal('.')) {

@@ -3,10 +3,6 @@
 // lines ("Name: value") up to the first empty line, then the body. Whatever a server sends, the
 // evaluation must not crash, must stay within its regex and JSON limits, and every failure must
 // carry a printable detail (details end up in logs and alert texts).
-//
-// While fuzzing (run_fuzzer.sh sets ENVPROBE_FUZZ_SKIP_OPEN=1), a failure that is a bug listed in
-// crashes/OPEN is let through (see knownOpen), so that a fuzz run keeps looking for new problems
-// while a known one waits for its fix. Replays always check everything.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -75,18 +71,11 @@ std::vector<HttpAssertions> expectationSets() {
   return sets;
 }
 
-bool printable(const std::string& text, bool allowDel) {
+bool printable(const std::string& text) {
   for (unsigned char c : text) {
-    if (c < 0x20 || (c == 0x7f && !allowDel)) return false;
+    if (c < 0x20 || c == 0x7f) return false;
   }
   return true;
-}
-
-// crashes/OPEN: fuzz_assertions/json-dump-raw-del. A JSON mismatch shows the value's dump, where
-// a DEL from the body stays raw. Remove with the fix.
-bool knownOpen(const Verdict& verdict) {
-  static const bool skipOpenBugs = std::getenv("ENVPROBE_FUZZ_SKIP_OPEN") != nullptr;
-  return skipOpenBugs && verdict.reason == Reason::Json;
 }
 
 }  // namespace
@@ -102,7 +91,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     } else {
       FUZZ_CHECK(verdict.reason != Reason::None, "set %zu: a failing verdict without a reason", i);
       FUZZ_CHECK(!verdict.detail.empty(), "set %zu: a failing verdict without a detail", i);
-      FUZZ_CHECK(printable(verdict.detail, knownOpen(verdict)),
+      FUZZ_CHECK(printable(verdict.detail),
                  "set %zu: detail with a control character: %s", i, verdict.detail.c_str());
     }
   }

@@ -8,11 +8,6 @@
 // as the example agent files do. Inputs whose include
 // patterns could leave that directory (absolute, or with "..") are skipped: they would make the
 // run depend on the machine's files.
-//
-// While fuzzing (run_fuzzer.sh sets ENVPROBE_FUZZ_SKIP_OPEN=1), inputs that reach a bug listed
-// in crashes/OPEN are skipped too (see reachesOpenBug), so that a fuzz run keeps looking for new
-// problems while a known one waits for its fix. Replays never skip: a reproducer under crashes/
-// runs in full once its line leaves crashes/OPEN.
 #include <unistd.h>
 
 #include <yaml-cpp/yaml.h>
@@ -73,33 +68,6 @@ bool includesStayInside(const YAML::Node& root) {
   return true;
 }
 
-// crashes/OPEN: fuzz_config_loader/maintenance-start-year-4052. A timestamp whose year lies
-// outside what system_clock can hold (1678-2261) overflows in parseTimestamp. Remove with the fix.
-bool outOfClockRange(const std::string& scalar) {
-  if (scalar.size() < 5 || scalar[4] != '-') return false;
-  int year = 0;
-  for (int i = 0; i < 4; ++i) {
-    if (scalar[i] < '0' || scalar[i] > '9') return false;
-    year = year * 10 + (scalar[i] - '0');
-  }
-  return year < 1678 || year > 2261;
-}
-
-bool reachesOpenBug(const YAML::Node& root) {
-  std::vector<YAML::Node> pending{root};
-  for (int budget = 100'000; !pending.empty() && budget > 0; --budget) {
-    const YAML::Node node = pending.back();
-    pending.pop_back();
-    if (node.IsScalar() && outOfClockRange(node.Scalar())) return true;
-    if (node.IsSequence()) {
-      for (const auto& item : node) pending.push_back(item);
-    } else if (node.IsMap()) {
-      for (const auto& entry : node) pending.push_back(entry.second);
-    }
-  }
-  return false;
-}
-
 bool skipped(const std::string& text) {
   YAML::Node root;
   try {
@@ -107,8 +75,7 @@ bool skipped(const std::string& text) {
   } catch (const YAML::Exception&) {
     return false;  // the loader reports the invalid YAML and reads nothing else
   }
-  static const bool skipOpenBugs = std::getenv("ENVPROBE_FUZZ_SKIP_OPEN") != nullptr;
-  return !includesStayInside(root) || (skipOpenBugs && reachesOpenBug(root));
+  return !includesStayInside(root);
 }
 
 void checkDiagnostics(const Diagnostics& diagnostics, const char* stage) {

@@ -3,8 +3,7 @@
 # from a copy of the seed corpus in a temp dir (the repository is never written), with a memory
 # cap and a per-input time limit. On a finding, the reproducer is kept in ARTIFACT_DIR (in the
 # build tree, emptied at each run), its bytes are printed, and the script fails; to keep it as a
-# regression input, commit it under tests/fuzz/crashes/<target>/. ENVPROBE_FUZZ_SKIP_OPEN=1 tells
-# the targets to skip inputs that reach a bug listed in tests/fuzz/crashes/OPEN.
+# regression input, commit it under tests/fuzz/crashes/<target>/.
 set -euo pipefail
 fuzzer="$1" seeds="$2" seconds="$3" artifacts="$4" dict="${5:-}"
 name="$(basename "$fuzzer")"
@@ -21,7 +20,7 @@ args=(-max_total_time="$seconds" -rss_limit_mb=2048 -timeout=20 -print_final_sta
 
 echo "fuzzing $name for ${seconds}s from $(find "$seeds" -type f | wc -l) seed(s)"
 rc=0
-(cd "$work" && TMPDIR="$work" ENVPROBE_FUZZ_SKIP_OPEN=1 "$fuzzer" "${args[@]}" "$work/corpus") \
+(cd "$work" && TMPDIR="$work" "$fuzzer" "${args[@]}" "$work/corpus") \
   >"$work/log" 2>&1 || rc=$?
 # libFuzzer's progress lines are many; the start, the stats and any report are what matter.
 if ((rc == 0)); then

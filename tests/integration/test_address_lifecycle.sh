@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-labels: hostile
 # The life of per-address series with `address_mode: all`, on a running agent whose resolver
 # (its own dns.servers) is a DNS server the test switches at run time, pushing its alerts to a
 # real Alertmanager whose webhook goes to a local sink:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-labels: hostile
 # The agent pushes its own alerts to a real Alertmanager running the shipped routing tree, and
 # they reach the right receiver:
 #   1. an AT agent's failing public hostname reaches the low-priority queue as a ticket (P4), and

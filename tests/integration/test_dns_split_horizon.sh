@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-labels: hostile
 # Split-horizon DNS: two dnsmasq servers answer shop.at.test differently, 127.0.0.1 (the right
 # nginx, 200) and 127.0.0.2 (a wrong nginx, 500 "wrong horizon"). The agent resolves with its
 # own resolver against dns.servers, without backends: config A passes, config B fails with

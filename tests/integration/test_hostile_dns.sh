@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-labels: hostile
 # Hostile resolvers: the agent's dns.servers is a resolver that answers SERVFAIL, REFUSED, or
 # nothing at all, by name. Each target fails with its own reason (dns_servfail, dns_refused,
 # dns_timeout); the silent one is bounded by the check's 1 s timeout, not by the resolver's

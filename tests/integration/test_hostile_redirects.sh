@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-labels: hostile
 # Redirects from targets pinned to a backend (127.0.0.1:A) whose names resolve only through the
 # agent's own resolver (hostile_dns.py with A records; the system resolver knows none of them):
 #   port-hop   -> http://port-hop...:B/ok     the next hop resolves through dns.servers: success

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-labels: hostile
 # SIGTERM and SIGINT stop the agent cleanly (exit 0, within 10 s) while work is in flight: DNS
 # queries to a resolver that never answers, HTTP transfers from a server that sends one byte
 # every 0.5 s, and alert pushes to an "Alertmanager" that accepts connections and never answers.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-labels: hostile
 # Hostile targets cost a probe its timeout or its limit, never the agent: beside a healthy
 # control target probed every 1 s, targets that send NUL and invalid UTF-8 bytes, headers one byte
 # every 2 s, an endless body, a 1 MB header line, 10,000 headers, a reset mid-body, a gzip bomb,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-labels: hostile
 # The daemon's /metrics: with nginx as in the forgotten-hostname test and a 1 s interval,
 # `envprobe run` exposes probe_success 1 for the internal name and 0 for the public one,
 # status 400 and an http_status failure count for the public one, its own envprobe_* health;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-labels: hostile
 # Misbehaving servers cost a probe its timeout or its body limit, nothing more: a server that
 # accepts and never answers gives reason timeout after the 2 s timeout; servers that stream an
 # endless body (chunked, and with a huge Content-Length) give body_too_large at the 64 KiB

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-labels: hostile
 # TLS verdicts and certificate facts against nginx serving certificates made here with openssl:
 # a valid leaf signed by a test CA passes; an expired leaf, a leaf for another name and a
 # self-signed leaf fail with reason tls. Every target still reports the expiry of the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-labels: hostile
 # Untrusted bytes are data: a target that answers with invalid UTF-8 (a Latin-1 Server header, a
 # status line ending in \xff, a NUL byte in a header, a body of broken sequences) must not stop
 # the agent or break any of its outputs. With a check whose failure detail quotes that Server

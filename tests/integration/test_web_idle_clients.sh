@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-labels: hostile
 # Idle and slow clients must not starve the agent's endpoint: with eight connections that send
 # nothing and one that sends a header byte per second, /metrics and /-/healthy still answer
 # within 3 s every time, and a real Prometheus scraping every second sees the agent up.

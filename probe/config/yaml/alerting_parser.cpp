@@ -124,7 +124,8 @@ void parseMaintenance(const YamlContext& ctx, const YAML::Node& node, AgentConfi
       auto t = parseTimestamp(*text);
       if (!t) {
         ctx.error(*w.get(key), w.childPath(key),
-                  "invalid time \"" + *text + "\"; expected RFC 3339 like 2026-11-22T01:00:00Z");
+                  "invalid time \"" + *text +
+                      "\"; expected RFC 3339 like 2026-11-22T01:00:00Z, years 1970 to 2200");
         timesOk = false;
       }
       return t;
