@@ -31,7 +31,8 @@ std::string redactedUrl(const std::string& url) {
     if (amp == std::string::npos) amp = params.size();
     const std::string param = params.substr(start, amp - start);
     const std::size_t eq = param.find('=');
-    if (eq == std::string::npos || eq + 1 == param.size()) out += param;
+    if (param.empty() || eq + 1 == param.size()) out += param;
+    else if (eq == std::string::npos) out += kRedacted;  // a bare value can be a secret too
     else out += param.substr(0, eq + 1) + kRedacted;
     if (amp < params.size()) out += '&';
     start = amp + 1;

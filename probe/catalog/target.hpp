@@ -27,7 +27,7 @@ struct Target {
 };
 
 // A URL fit to show (API, status page, `once`, --list-targets, failure details): user info and
-// every query value replaced by "<redacted>", so a token in a query string never leaks.
+// every query value (and bare query item) replaced by "<redacted>", so a token in a query string never leaks.
 std::string redactedUrl(const std::string& url);
 
 }  // namespace envprobe
