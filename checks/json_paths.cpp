@@ -279,7 +279,7 @@ class PathHandler {
     for (auto& capture : captures_) capture->scalar(value);
     for (int node : next_) {
       if (tree_[node].paths.empty()) continue;
-      std::string text = value.dump();
+      std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
       for (int p : tree_[node].paths) {
         keep(values_[static_cast<std::size_t>(p)], JsonPathValue::Kind::Other, text, keepBytes_);
       }
