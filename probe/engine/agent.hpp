@@ -42,7 +42,6 @@ class Agent {
   std::size_t targetCount() const { return sessions_->size(); }
   const AgentConfig& config() const { return config_; }
   CurlDriver& curl() { return curl_; }
-  SessionTable& sessions() { return *sessions_; }
 
  private:
   class MetricsSink;

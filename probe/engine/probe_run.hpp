@@ -53,7 +53,6 @@ class ProbeRun {
 
   void start();
   void cancel();
-  bool finished() const { return finished_; }
 
  private:
   struct Leg;

@@ -43,11 +43,6 @@ void SessionTable::remove(const std::string& id) {
   if (running_) armTick();
 }
 
-const TargetSession* SessionTable::find(const std::string& id) const {
-  auto it = sessions_.find(id);
-  return it == sessions_.end() ? nullptr : it->second.get();
-}
-
 void SessionTable::start() {
   if (stopped_) return;
   running_ = true;
@@ -111,10 +106,7 @@ void SessionTable::runOnce(std::function<void()> done) {
   once_->done = std::move(done);
   if (once_->remaining == 0) {
     io_.timers.post([this] {
-      if (!once_) return;
-      auto finished = std::move(once_->done);
-      once_.reset();
-      if (finished) finished();
+      if (once_) finishOnce();
     });
     return;
   }
@@ -129,26 +121,22 @@ void SessionTable::runNextOnce() {
     once_->queue.pop_front();
     auto it = sessions_.find(id);
     if (it == sessions_.end() || it->second->inFlight()) {
-      if (--once_->remaining == 0) break;
+      if (--once_->remaining == 0) return finishOnce();
       continue;
     }
     launch(*it->second, [this] {
       if (!once_) return;
-      if (--once_->remaining == 0) {
-        auto finished = std::move(once_->done);
-        once_.reset();
-        if (finished) finished();
-        return;
-      }
-      runNextOnce();
+      if (--once_->remaining == 0) finishOnce();
+      else runNextOnce();
     });
     return;
   }
-  if (once_ && once_->remaining == 0) {
-    auto finished = std::move(once_->done);
-    once_.reset();
-    if (finished) finished();
-  }
+}
+
+void SessionTable::finishOnce() {
+  auto done = std::move(once_->done);
+  once_.reset();
+  if (done) done();
 }
 
 }  // namespace envprobe

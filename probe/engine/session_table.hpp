@@ -46,13 +46,13 @@ class SessionTable {
 
   std::size_t size() const { return sessions_.size(); }
   std::size_t inflight() const { return inflight_; }
-  const TargetSession* find(const std::string& id) const;
 
  private:
   void tick();
   void armTick();
   void launch(TargetSession& session, std::function<void()> then);
   void runNextOnce();
+  void finishOnce();
 
   ProbeIo& io_;
   Scheduler scheduler_;

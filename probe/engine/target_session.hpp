@@ -30,10 +30,7 @@ class TargetSession {
   void retire();
 
   bool inFlight() const { return run_ != nullptr; }
-  const ProbeTarget& target() const { return *target_; }
-  const std::shared_ptr<const ProbeTarget>& targetPtr() const { return target_; }
   std::uint64_t scheduleKey() const { return scheduleKey_; }
-  const std::vector<std::string>& addresses() const { return addresses_; }
 
  private:
   void apply(RunOutcome outcome);

@@ -20,7 +20,6 @@ class CurlTransport : public HttpTransport {
   TransferId start(const HttpRequest& request, std::function<void(Observation)> done) override;
   void cancel(TransferId id) override;
   void cancelAll();
-  std::size_t running() const { return transfers_.size(); }
 
  private:
   EventLoop& loop_;

@@ -28,7 +28,6 @@ class DnsResolver : public Resolver {
   // Cancels every query (their callbacks never run).
   void cancelAll();
   std::string serversDescription() const;
-  std::size_t pending() const { return queries_.size(); }
 
   struct Query;  // public for the C callback
 

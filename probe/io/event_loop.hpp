@@ -39,8 +39,6 @@ class EventLoop : public Timers {
   void run();   // until stop()
   void stop();  // thread-safe
   TimePoint now() const override { return Clock::now(); }
-  std::size_t watchedFds() const { return fds_.size(); }
-  std::size_t pendingTimers() const { return timers_.size(); }
 
  private:
   void armTimerFd();

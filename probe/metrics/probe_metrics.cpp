@@ -76,20 +76,9 @@ void ProbeMetrics::record(const ProbeResult& result) {
   if (!result.verdict.ok) ++s.failures[result.verdict.reason];
 }
 
-void ProbeMetrics::removeTarget(const std::string& targetId) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto it = series_.lower_bound(targetId + '\n');
-  while (it != series_.end() && it->second.targetId == targetId) it = series_.erase(it);
-}
-
 void ProbeMetrics::removeSeries(const std::string& targetId, const std::string& address) {
   std::lock_guard<std::mutex> lock(mutex_);
   series_.erase(targetId + '\n' + address);
-}
-
-std::size_t ProbeMetrics::seriesCount() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return series_.size();
 }
 
 std::vector<SeriesState> ProbeMetrics::snapshot() const {

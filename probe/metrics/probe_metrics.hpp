@@ -19,11 +19,8 @@ namespace envprobe {
 class ProbeMetrics : public prometheus::Collectable {
  public:
   void record(const ProbeResult& result);
-  // Drops every series of the target (all its addresses).
-  void removeTarget(const std::string& targetId);
   // Drops one series: the target's series for `address` ("" when it has no address label).
   void removeSeries(const std::string& targetId, const std::string& address);
-  std::size_t seriesCount() const;
   std::vector<SeriesState> snapshot() const;
   std::vector<prometheus::MetricFamily> Collect() const override;
 

@@ -35,7 +35,6 @@ class AlertRouter : public ResultSink {
   void onSeriesRemoved(const Target& target, const std::string& address) override;
   // Alerts not yet delivered to every Alertmanager (the shutdown sequence waits, bounded).
   std::size_t undelivered() const { return sender_.queued(); }
-  const AlertTracker& tracker() const { return tracker_; }
 
  private:
   void dispatch();

@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <variant>
 
 #include "probe/alerting/alert_tracker.hpp"
 #include "probe/config/address_rules.hpp"
@@ -22,45 +21,39 @@ std::string trimNewlines(std::string text) {
   return text;
 }
 
-// The file's content without its trailing newline(s), or an error in words.
-std::variant<std::string, std::string> readSecretFile(const std::string& configFile,
-                                                      const std::string& path) {
+// A secret's value, or why it could not be read (in words, never quoting the value).
+struct SecretRead {
+  std::string value;
+  std::string error;  // empty: read
+};
+
+SecretRead failed(std::string why) { return {"", std::move(why)}; }
+
+// The file's content without its trailing newline(s).
+SecretRead readSecretFile(const std::string& configFile, const std::string& path) {
   namespace fs = std::filesystem;
   fs::path file(path);
   if (file.is_relative()) file = fs::path(configFile).parent_path() / file;
+  const std::string name = "\"" + file.string() + "\"";
   struct stat st {};
-  if (::stat(file.c_str(), &st) != 0)
-    return std::variant<std::string, std::string>(std::in_place_index<1>,
-                                                  "cannot read \"" + file.string() + "\": no such file");
-  if (!S_ISREG(st.st_mode))
-    return std::variant<std::string, std::string>(std::in_place_index<1>,
-                                                  "\"" + file.string() + "\" is not a regular file");
-  if (st.st_size > static_cast<off_t>(kMaxSecretBytes))
-    return std::variant<std::string, std::string>(std::in_place_index<1>,
-                                                  "\"" + file.string() + "\" is larger than 64 KiB");
+  if (::stat(file.c_str(), &st) != 0) return failed("cannot read " + name + ": no such file");
+  if (!S_ISREG(st.st_mode)) return failed(name + " is not a regular file");
+  if (st.st_size > static_cast<off_t>(kMaxSecretBytes)) return failed(name + " is larger than 64 KiB");
   std::ifstream in(file, std::ios::binary);
-  if (!in)
-    return std::variant<std::string, std::string>(std::in_place_index<1>,
-                                                  "cannot read \"" + file.string() + "\"");
+  if (!in) return failed("cannot read " + name);
   std::ostringstream text;
   text << in.rdbuf();
   std::string value = trimNewlines(text.str());
-  if (value.empty())
-    return std::variant<std::string, std::string>(std::in_place_index<1>,
-                                                  "\"" + file.string() + "\" is empty");
-  return std::variant<std::string, std::string>(std::in_place_index<0>, std::move(value));
+  if (value.empty()) return failed(name + " is empty");
+  return {std::move(value), ""};
 }
 
-std::variant<std::string, std::string> readSecretEnv(const std::string& name) {
-  const char* value = std::getenv(name.c_str());
-  if (!value)
-    return std::variant<std::string, std::string>(std::in_place_index<1>,
-                                                  "environment variable " + name + " is not set");
+SecretRead readSecretEnv(const std::string& variable) {
+  const char* value = std::getenv(variable.c_str());
+  if (!value) return failed("environment variable " + variable + " is not set");
   std::string text = trimNewlines(value);
-  if (text.empty())
-    return std::variant<std::string, std::string>(std::in_place_index<1>,
-                                                  "environment variable " + name + " is empty");
-  return std::variant<std::string, std::string>(std::in_place_index<0>, std::move(text));
+  if (text.empty()) return failed("environment variable " + variable + " is empty");
+  return {std::move(text), ""};
 }
 
 // Reads a map NAME -> file path / variable; `use` receives each secret. Errors never quote a
@@ -80,12 +73,12 @@ void readMap(const YamlContext& ctx, const MapReader& http, const std::string& k
     const std::string itemPath = path + "." + name;
     auto source = ctx.scalar(it->second, itemPath);
     if (!source) continue;
-    auto value = fromFile ? readSecretFile(ctx.file(), *source) : readSecretEnv(*source);
-    if (value.index() == 1) {
-      ctx.error(it->second, itemPath, std::get<1>(value));
+    const SecretRead secret = fromFile ? readSecretFile(ctx.file(), *source) : readSecretEnv(*source);
+    if (!secret.error.empty()) {
+      ctx.error(it->second, itemPath, secret.error);
       continue;
     }
-    use(it->first, itemPath, name, std::get<0>(value));
+    use(it->first, itemPath, name, secret.value);
   }
 }
 
@@ -111,13 +104,13 @@ void parseSecrets(const YamlContext& ctx, const MapReader& http, HttpCheckSpec& 
     secrets.query += urlEncode(name) + "=" + urlEncode(value);
   };
   if (auto file = http.string("bearer_token_file")) {
-    auto token = readSecretFile(ctx.file(), *file);
-    if (token.index() == 1)
-      ctx.error(*http.get("bearer_token_file"), http.childPath("bearer_token_file"),
-                std::get<1>(token));
+    const SecretRead token = readSecretFile(ctx.file(), *file);
+    const YAML::Node where = *http.get("bearer_token_file");
+    if (!token.error.empty())
+      ctx.error(where, http.childPath("bearer_token_file"), token.error);
     else
-      addHeader(*http.get("bearer_token_file"), http.childPath("bearer_token_file"),
-                "Authorization", "Bearer " + std::get<0>(token));
+      addHeader(where, http.childPath("bearer_token_file"), "Authorization",
+                "Bearer " + token.value);
   }
   readMap(ctx, http, "headers_from_file", true, addHeader);
   readMap(ctx, http, "headers_from_env", false, addHeader);
