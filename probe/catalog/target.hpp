@@ -26,6 +26,12 @@ struct Target {
   std::shared_ptr<const HttpCheckSpec> http;
 };
 
+// The key of one series of a target (one per `address` label), shared by the probe series and
+// the alert state so that removing one removes the other.
+inline std::string seriesKey(const std::string& targetId, const std::string& address) {
+  return targetId + '\n' + address;
+}
+
 // A URL fit to show (API, status page, `once`, --list-targets, failure details): user info and
 // every query value (and bare query item) replaced by "<redacted>", so a token in a query string never leaks.
 std::string redactedUrl(const std::string& url);

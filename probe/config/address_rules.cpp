@@ -178,6 +178,15 @@ std::optional<std::string> backendAddressError(const std::string& text) {
   return "\"" + parts->host + "\" is neither an IP address nor a hostname" + expected;
 }
 
+bool isIpLiteral(const std::string& text) { return isIpv4Literal(text) || isIpv6Literal(text); }
+
+BackendAddress splitBackend(const std::string& text) {
+  const auto parts = splitHostPort(text);
+  if (!parts) return {text, 0};
+  const auto port = parts->port ? portNumber(*parts->port) : std::nullopt;
+  return {parts->host, port.value_or(0)};
+}
+
 std::string canonicalBackend(const std::string& text) {
   const auto parts = splitHostPort(text);
   if (!parts) return text;

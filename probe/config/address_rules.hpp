@@ -9,6 +9,7 @@ namespace envprobe {
 
 bool isIpv4Literal(const std::string& text);
 bool isIpv6Literal(const std::string& text);
+bool isIpLiteral(const std::string& text);  // either
 
 // RFC 1123 names: dot-separated labels of 1..63 letters, digits, '-' and '_' that neither start
 // nor end with '-', 253 characters at most, one trailing dot allowed. Not an all-numeric name
@@ -33,6 +34,13 @@ std::optional<std::string> backendAddressError(const std::string& text);
 // 10.0.1.5:0443, [FD00::5]:443 and [fd00::5]:443, Blue.internal:443 and blue.internal.:443).
 // Only meaningful for a text backendAddressError accepts.
 std::string canonicalBackend(const std::string& text);
+// A backend backendAddressError accepts, split: the host without brackets, the port (0: none,
+// the URL's port applies).
+struct BackendAddress {
+  std::string host;
+  int port = 0;
+};
+BackendAddress splitBackend(const std::string& text);
 
 // Request and expected header names are RFC 7230 tokens; values may hold no control character
 // but horizontal tab (a CR or LF would end the header and let the rest through as a new one).

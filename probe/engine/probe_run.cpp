@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "probe/base/duration.hpp"
-#include "probe/io/dns_resolver.hpp"
+#include "probe/config/address_rules.hpp"
 #include "probe/io/url.hpp"
 
 namespace envprobe {

@@ -10,11 +10,6 @@
 
 namespace envprobe {
 
-bool isIpLiteral(const std::string& text) {
-  unsigned char buf[sizeof(in6_addr)];
-  return inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1;
-}
-
 // Owned by c-ares from ares_getaddrinfo until its callback; `done` is emptied on cancel.
 struct DnsResolver::Query {
   DnsResolver* resolver;

@@ -46,7 +46,4 @@ class DnsResolver : public Resolver {
   bool destroying_ = false;
 };
 
-// Whether `text` is a literal IPv4/IPv6 address.
-bool isIpLiteral(const std::string& text);
-
 }  // namespace envprobe

@@ -42,7 +42,7 @@ void ProbeMetrics::record(const ProbeResult& result) {
   const Target& t = result.target->target;
   const Observation& obs = result.observation;
   std::lock_guard<std::mutex> lock(mutex_);
-  SeriesState& s = series_[t.id + '\n' + result.address];
+  SeriesState& s = series_[seriesKey(t.id, result.address)];
   if (s.targetId.empty()) {
     s.targetId = t.id;
     s.env = t.env;
@@ -78,7 +78,7 @@ void ProbeMetrics::record(const ProbeResult& result) {
 
 void ProbeMetrics::removeSeries(const std::string& targetId, const std::string& address) {
   std::lock_guard<std::mutex> lock(mutex_);
-  series_.erase(targetId + '\n' + address);
+  series_.erase(seriesKey(targetId, address));
 }
 
 std::vector<SeriesState> ProbeMetrics::snapshot() const {

@@ -26,7 +26,7 @@ class ProbeMetrics : public prometheus::Collectable {
 
  private:
   mutable std::mutex mutex_;
-  std::map<std::string, SeriesState> series_;  // key: targetId + '\n' + address
+  std::map<std::string, SeriesState> series_;  // by seriesKey(targetId, address)
 };
 
 }  // namespace envprobe

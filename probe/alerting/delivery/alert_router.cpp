@@ -47,7 +47,7 @@ bool AlertRouter::held(const AlertSubject& subject, SystemTime now) const {
 void AlertRouter::onResult(const ProbeResult& result) {
   const Target& t = result.target->target;
   AlertSubject subject;
-  subject.key = t.id + '\n' + result.address;
+  subject.key = seriesKey(t.id, result.address);
   subject.env = t.env;
   subject.tier = t.tier;
   subject.service = t.service;
@@ -66,7 +66,7 @@ void AlertRouter::onResult(const ProbeResult& result) {
 }
 
 void AlertRouter::onSeriesRemoved(const Target& target, const std::string& address) {
-  tracker_.forget(target.id + '\n' + address, wallNow_());
+  tracker_.forget(seriesKey(target.id, address), wallNow_());
   dispatch();
 }
 
