@@ -18,6 +18,7 @@ struct ProbeTarget {
   std::shared_ptr<const HttpAssertions> assertions;
   std::string backendHost;  // parsed from target.backend
   int backendPort = 0;      // 0: the URL's port
+  std::string requestUrl;   // target.url plus the check's secret query; never shown
 };
 
 std::shared_ptr<ProbeTarget> prepareTarget(Target target,

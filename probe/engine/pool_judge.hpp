@@ -1,6 +1,7 @@
 #pragma once
 // The production Judge: the target's assertions evaluated on the verdict worker pool, the
 // completion posted back to the event loop. The Observation is moved, never copied.
+#include "probe/base/utf8.hpp"
 #include "probe/engine/probe_run.hpp"
 #include "probe/engine/verdict_pool.hpp"
 
@@ -16,7 +17,12 @@ class PoolJudge : public Judge {
     auto assertions = target->assertions;  // shared: outlives a reload of the target
     return pool_.submit(
         std::move(observation),
-        [assertions](const Observation& o) { return assertions->evaluate(o); }, std::move(done));
+        [assertions](Observation& o) {
+          // The body's bytes become valid UTF-8 here, off the loop: it can be body_limit long.
+          if (!isValidUtf8(o.body)) o.body = makeValidUtf8(o.body);
+          return assertions->evaluate(o);
+        },
+        std::move(done));
   }
   void cancel(Ticket ticket) override { pool_.cancel(ticket); }
   // Shutdown: no new work, waiting jobs dropped, completions voided; then the workers join.

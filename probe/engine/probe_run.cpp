@@ -14,7 +14,7 @@ struct ProbeRun::Leg {
   std::string label;    // the `address` label of its series
   std::string address;  // the IP the target's hostname is reached at
   HttpRequest request;  // the current hop
-  UrlParts origin;      // the current hop's URL
+  UrlParts origin;      // the current hop's URL; parsed at the first redirect
   int redirects = 0;
   PhaseTimes phases;  // summed over hops, as blackbox_exporter does
   HttpTransport::TransferId transfer = 0;
@@ -116,15 +116,11 @@ void ProbeRun::onResolved(DnsAnswer answer) {
 void ProbeRun::startLeg(Leg& leg) {
   const ProbeTarget& pt = *target_;
   leg.request.spec = pt.target.http.get();
-  leg.request.url = pt.target.url;
-  const std::string& secretQuery = pt.target.http->secrets.query;
-  if (!secretQuery.empty())
-    leg.request.url += (leg.request.url.find('?') == std::string::npos ? "?" : "&") + secretQuery;
+  leg.request.url = pt.requestUrl;
   leg.request.hostname = pt.target.hostname;
   leg.request.port = pt.target.port;
   leg.request.connectAddress = leg.address;
   leg.request.connectPort = pt.backendPort;
-  if (auto parts = parseUrl(pt.target.url)) leg.origin = *parts;
   startHop(leg);
 }
 
@@ -168,6 +164,9 @@ void ProbeRun::followRedirect(Leg& leg, Observation hop) {
             "more than max_redirects (" + std::to_string(spec.maxRedirects) +
                 ") redirects, last to " + redactedUrl(hop.redirectUrl));
     return;
+  }
+  if (leg.redirects == 0) {
+    if (auto first = parseUrl(leg.request.url)) leg.origin = *first;
   }
   ++leg.redirects;
   HttpRequest& r = leg.request;

@@ -46,7 +46,8 @@ class VerdictPool {
   static constexpr Ticket kNoTicket = 0;
 
   using Post = std::function<void(std::function<void()>)>;       // must be callable from any thread
-  using Evaluate = std::function<Verdict(const Observation&)>;   // runs on a worker thread
+  // Runs on a worker thread; owns the job's Observation meanwhile and may normalise it.
+  using Evaluate = std::function<Verdict(Observation&)>;
   using Completion = std::function<void(Observation, Verdict)>;  // runs inside a posted task
 
   struct Options {

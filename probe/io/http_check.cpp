@@ -200,7 +200,6 @@ std::size_t HttpCheck::onHeader(char* data, std::size_t size, std::size_t n, voi
 
 Observation HttpCheck::finish(CURLcode result) {
   Observation obs = std::move(observation_);
-  if (!isValidUtf8(obs.body)) obs.body = makeValidUtf8(obs.body);
   obs.transportError = transportErrorFor(result, bodyTooLarge_);
   if (obs.transportError == TransportError::BodyTooLarge) {
     obs.transportDetail = "body exceeds the limit of " + std::to_string(bodyLimit_) + " bytes";
