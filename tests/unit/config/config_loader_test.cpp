@@ -4,11 +4,15 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/config/load_result_support.hpp"
 #include "tests/unit/test_files.hpp"
 
 using envprobe::LoadResult;
 using envprobe::loadConfig;
 using envprobe::testing::TempDir;
+using envprobe::testing::formatted;
+using envprobe::testing::onlyError;
+using envprobe::testing::requireClean;
 using Catch::Matchers::Contains;
 using Catch::Matchers::Matches;
 using Catch::Matchers::StartsWith;
@@ -16,19 +20,6 @@ using Catch::Matchers::VectorContains;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::vector<std::string> formatted(const LoadResult& result) {
-  std::vector<std::string> out;
-  for (const auto& d : result.diagnostics.items()) out.push_back(d.format());
-  return out;
-}
-
-// The one error a load produced, formatted.
-std::string onlyError(const LoadResult& result) {
-  INFO(Catch::Detail::stringify(formatted(result)));
-  REQUIRE(result.diagnostics.errorCount() == 1);
-  return result.diagnostics.items()[0].format();
-}
 
 // The first nine lines of an agent file with one service; a test's own text starts on line 10.
 const std::string kHead = R"(environment: at

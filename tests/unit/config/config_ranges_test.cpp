@@ -5,28 +5,20 @@
 #include <vector>
 
 #include "probe/config/yaml/config_loader.hpp"
+#include "tests/unit/config/load_result_support.hpp"
 #include "tests/unit/test_files.hpp"
 
 using envprobe::LoadResult;
 using envprobe::loadConfig;
 using envprobe::testing::TempDir;
+using envprobe::testing::formatted;
+using envprobe::testing::onlyError;
+using envprobe::testing::requireClean;
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::vector<std::string> formatted(const LoadResult& result) {
-  std::vector<std::string> out;
-  for (const auto& d : result.diagnostics.items()) out.push_back(d.format());
-  return out;
-}
-
-std::string onlyError(const LoadResult& result) {
-  INFO(Catch::Detail::stringify(formatted(result)));
-  REQUIRE(result.diagnostics.errorCount() == 1);
-  return result.diagnostics.items()[0].format();
-}
 
 // An agent file: `top` from line 2, then a catalog whose one check is `check` (from line 8 on
 // when `top` is empty).

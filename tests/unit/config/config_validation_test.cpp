@@ -7,32 +7,19 @@
 #include <vector>
 
 #include "probe/config/yaml/config_loader.hpp"
+#include "tests/unit/config/load_result_support.hpp"
 #include "tests/unit/test_files.hpp"
 
 using envprobe::LoadResult;
 using envprobe::loadConfig;
 using envprobe::testing::TempDir;
+using envprobe::testing::formatted;
+using envprobe::testing::onlyError;
+using envprobe::testing::requireClean;
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 
 namespace {
-
-std::vector<std::string> formatted(const LoadResult& result) {
-  std::vector<std::string> out;
-  for (const auto& d : result.diagnostics.items()) out.push_back(d.format());
-  return out;
-}
-
-std::string onlyError(const LoadResult& result) {
-  INFO(Catch::Detail::stringify(formatted(result)));
-  REQUIRE(result.diagnostics.errorCount() == 1);
-  return result.diagnostics.items()[0].format();
-}
-
-void requireClean(const LoadResult& result) {
-  INFO(Catch::Detail::stringify(formatted(result)));
-  REQUIRE(result.diagnostics.items().empty());
-}
 
 // An agent file of one service whose agent keys are `top` (from line 2 on) and whose one check
 // is `check` (indented as a list item's keys, from the line after "- name: home").
