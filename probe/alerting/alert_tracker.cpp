@@ -91,7 +91,10 @@ std::string alertSummary(const AlertSubject& subject, const ProbeOutcome& outcom
   return text;
 }
 
-AlertTracker::AlertTracker(AlertSettings settings) : settings_(std::move(settings)) {
+AlertTracker::AlertTracker(AlertSettings settings) { reconfigure(std::move(settings)); }
+
+void AlertTracker::reconfigure(AlertSettings settings) {
+  settings_ = std::move(settings);
   // Guard the state machine against values config validation should already have rejected.
   settings_.failureThreshold = std::max(settings_.failureThreshold, 1);
   settings_.successThreshold = std::max(settings_.successThreshold, 1);

@@ -44,6 +44,9 @@ class AlertTracker {
   using HeldFn = std::function<bool(const AlertSubject&)>;
 
   explicit AlertTracker(AlertSettings settings);
+  // A reload: every target keeps its state (counts, firing, resolved); the new thresholds,
+  // intervals, templates and policy apply from the next result and the next send on.
+  void reconfigure(AlertSettings settings);
 
   // One probe result for a target.
   void observe(const AlertSubject& subject, const ProbeOutcome& outcome, SystemTime now);

@@ -107,13 +107,17 @@ int runDemoCommand(const CommandLine& cl, std::ostream& out) {
          "Hostname\".\n"
       << "The catalog lists both of the shop's names, internal shop.demo.internal and public "
          "shop.example.com,\nso the agent probes both. No network needed; Ctrl-C stops.\n";
-  return serveAgent(*config, listen, stopAfter, [&](int port, Agent& agent, EventLoop& loop) {
+  ServeOptions options;
+  options.listen = listen;
+  options.stopAfter = stopAfter;  // the demo's config file is gone: no reload
+  options.onStarted = [&](int port, Agent& agent, EventLoop& loop) {
     out << "metrics:     http://127.0.0.1:" << port << "/metrics\n"
         << "status page: http://127.0.0.1:" << port << "/\n";
     out.flush();
     schedulePrint(std::make_shared<DemoPrinter>(DemoPrinter{out, agent, loop, 0}),
                   loop.now() + std::chrono::milliseconds(2500));
-  });
+  };
+  return serveAgent(std::move(*config), options);
 }
 
 }  // namespace envprobe

@@ -1,3 +1,6 @@
+#include <atomic>
+#include <csignal>
+#include <future>
 #include <iostream>
 
 #include <malloc.h>
@@ -7,6 +10,8 @@
 #include "probe/alerting/delivery/alert_router.hpp"
 #include "probe/alerting/delivery/alertmanager_client.hpp"
 #include "probe/cmd/agent_commands.hpp"
+#include "probe/cmd/agent_runtime.hpp"
+#include "probe/cmd/config_reloader.hpp"
 #include "probe/config/yaml/config_loader.hpp"
 #include "probe/catalog/coverage_audit.hpp"
 #include "probe/web/http_server.hpp"
@@ -19,22 +24,30 @@
 
 namespace envprobe {
 
+AgentFile loadAgentFile(const std::string& file) {
+  AgentFile out;
+  LoadResult loaded = loadConfig(file);
+  out.diagnostics = loaded.diagnostics;
+  out.diagnostics.append(auditCoverage(loaded.config).diagnostics);
+  if (out.diagnostics.hasErrors()) return out;
+  if (loaded.config.environment.empty()) {
+    out.diagnostics.error(SourceLocation{file, 0, 0}, "environment",
+                          "missing; an agent file names its environment");
+    return out;
+  }
+  out.config = std::move(loaded.config);
+  return out;
+}
+
 std::optional<AgentConfig> loadAgentConfig(const std::string& file, std::ostream& err) {
   if (file.empty()) {
     err << "envprobe: error: give the agent config with --config.file=FILE\n";
     return std::nullopt;
   }
-  LoadResult loaded = loadConfig(file);
-  Diagnostics all = loaded.diagnostics;
-  all.append(auditCoverage(loaded.config).diagnostics);
-  for (const auto& d : all.items()) err << d.format() << "\n";
-  if (all.hasErrors()) return std::nullopt;
+  AgentFile loaded = loadAgentFile(file);
+  for (const auto& d : loaded.diagnostics.items()) err << d.format() << "\n";
   // The YAML trees are gone; hand their memory back instead of keeping it as the agent's RSS.
   malloc_trim(0);
-  if (loaded.config.environment.empty()) {
-    err << file << ": error: environment: missing; an agent file names its environment\n";
-    return std::nullopt;
-  }
   return std::move(loaded.config);
 }
 
@@ -46,98 +59,122 @@ std::string hostName() {
   return name;
 }
 
-}  // namespace
-
-namespace {
-
 // The shutdown sequence's flush step: how long undelivered alerts may hold up the exit.
 constexpr auto kAlertFlushBound = std::chrono::seconds(3);
+// How long POST /-/reload waits for its answer (a 100k-target catalog loads in about 10 s).
+constexpr auto kReloadAnswerBound = std::chrono::minutes(5);
 
-// Runs the loop until the router has delivered everything or the bound passes.
-void flushAlerts(EventLoop& loop, const AlertRouter& alerts) {
-  if (alerts.undelivered() == 0) return;
-  const auto until = loop.now() + kAlertFlushBound;
-  std::function<void()> poll;
-  poll = [&] {
-    if (alerts.undelivered() == 0 || loop.now() >= until) {
-      loop.stop();
-      return;
-    }
-    loop.addTimer(loop.now() + std::chrono::milliseconds(50), poll);
-  };
-  loop.addTimer(loop.now() + std::chrono::milliseconds(50), poll);
-  loop.run();
-  if (alerts.undelivered() > 0)
-    logWarn("stopping with undelivered alerts",
-            {{"alerts", std::to_string(alerts.undelivered())}});
+// POST /-/reload, answered on an HTTP thread: the reload runs on the loop and its worker; this
+// thread waits for the outcome, giving up when the agent stops.
+HttpResponse reloadOverHttp(EventLoop& loop, ConfigReloader& reloader,
+                            const std::shared_ptr<std::atomic<bool>>& stopping) {
+  auto promise = std::make_shared<std::promise<ReloadOutcome>>();
+  auto answer = promise->get_future();
+  loop.post([&reloader, promise] {
+    reloader.request(ReloadTrigger::Api,
+                     [promise](const ReloadOutcome& outcome) { promise->set_value(outcome); });
+  });
+  const auto until = std::chrono::steady_clock::now() + kReloadAnswerBound;
+  while (answer.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+    if (stopping->load() || std::chrono::steady_clock::now() > until)
+      return {503, "text/plain; charset=utf-8", "the agent is shutting down or busy; retry\n"};
+  }
+  const ReloadOutcome outcome = answer.get();
+  return {outcome.ok ? 200 : 500, "text/plain; charset=utf-8", outcome.message};
 }
 
-}  // namespace
-
-int serveAgent(AgentConfig config, const std::string& listen, Duration stopAfter,
-               const std::function<void(int, Agent&, EventLoop&)>& onStarted,
-               const HttpServerOptions& web) {
-  EventLoop loop;
-  SignalWatcher signals(loop, [&loop](int signal) {
-    logInfo("stopping", {{"signal", std::to_string(signal)}});
-    loop.stop();
-  });
-  std::unique_ptr<Agent> agent;
-  std::unique_ptr<HttpServer> server;
-  try {
-    agent = std::make_unique<Agent>(config, loop);
-    server = std::make_unique<HttpServer>(
-        listen, std::vector<std::shared_ptr<prometheus::Collectable>>{
-                    agent->registry(), agent->probeMetrics(),
-                    std::make_shared<InternalErrorsMetric>()},
-        web);
-  } catch (const std::exception& e) {
-    logError("cannot start", {{"err", e.what()}});
-    return 1;
-  }
-  auto metrics = agent->probeMetrics();
-  const std::string env = config.environment;
-  server->handle("/", [metrics, env](const HttpServer::Request& request) {
-    if (request.path != "/") return HttpResponse{404, "text/plain", "not found\n"};
+void addRoutes(HttpServer& server, AgentRuntime& runtime) {
+  auto metrics = runtime.agent().probeMetrics();
+  const std::string env = runtime.config().environment;
+  server.handle("/", [metrics, env](const HttpServer::Request&) {
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
     return HttpResponse{200, "text/html; charset=utf-8",
                         renderStatusPage(env, metrics->snapshot(), now)};
   });
-  server->handle("/api/v1/targets", [metrics](const HttpServer::Request&) {
+  server.handle("/api/v1/targets", [metrics](const HttpServer::Request&) {
     return HttpResponse{200, "application/json", renderTargetsJson(metrics->snapshot())};
   });
-  logInfo("starting envprobe", {{"version", ENVPROBE_VERSION},
-                                {"env", config.environment},
-                                {"targets", std::to_string(agent->targetCount())},
-                                {"listen", listen},
-                                {"port", std::to_string(server->port())}});
-  std::unique_ptr<AlertmanagerClient> alertmanagers;
-  std::unique_ptr<AlertRouter> alerts;
-  if (!config.alerting.alertmanagers.empty()) {
-    // generatorURL of the alerts: the status page, unless configured.
-    if (config.alerting.externalUrl.empty())
-      config.alerting.externalUrl = "http://" + hostName() + ":" + std::to_string(server->port());
-    alertmanagers = std::make_unique<AlertmanagerClient>(
-        loop, agent->curl(), config.alerting.alertmanagers, config.alerting.queueCapacity,
-        *agent->registry());
-    alerts = std::make_unique<AlertRouter>(config, loop, *alertmanagers, *agent->registry());
-    agent->addSink(*alerts);
+  Agent& agent = runtime.agent();
+  server.handle("/-/ready", [&agent](const HttpServer::Request&) {
+    if (agent.ready()) return HttpResponse{200, "text/plain; charset=utf-8", "Ready.\n"};
+    return HttpResponse{503, "text/plain; charset=utf-8",
+                        "Not ready: the first round of probes has not been scheduled yet.\n"};
+  });
+  server.handle("/-/healthy", [&runtime](const HttpServer::Request&) {
+    if (runtime.healthy()) return HttpResponse{200, "text/plain; charset=utf-8", "Healthy.\n"};
+    return HttpResponse{503, "text/plain; charset=utf-8",
+                        "Unhealthy: the event loop has not answered for more than 5s.\n"};
+  });
+}
+
+}  // namespace
+
+int serveAgent(AgentConfig config, const ServeOptions& options) {
+  EventLoop loop;
+  std::unique_ptr<AgentRuntime> runtime;
+  std::unique_ptr<ConfigReloader> reloader;
+  SignalWatcher signals(loop, [&](int signal) {
+    if (signal == SIGHUP) {
+      if (!reloader) {
+        logWarn("SIGHUP ignored: this agent's config cannot be reloaded");
+        return;
+      }
+      logInfo("reloading the config", {{"trigger", "SIGHUP"}});
+      reloader->request(ReloadTrigger::Signal);
+      return;
+    }
+    logInfo("stopping", {{"signal", std::to_string(signal)}});
+    loop.stop();
+  });
+  std::unique_ptr<HttpServer> server;
+  try {
+    runtime = std::make_unique<AgentRuntime>(std::move(config), loop);
+    server = std::make_unique<HttpServer>(
+        options.listen,
+        std::vector<std::shared_ptr<prometheus::Collectable>>{
+            runtime->agent().registry(), runtime->agent().probeMetrics(),
+            std::make_shared<InternalErrorsMetric>()},
+        options.web);
+  } catch (const std::exception& e) {
+    logError("cannot start", {{"err", e.what()}});
+    return 1;
   }
-  agent->start();
-  if (stopAfter.count() > 0) loop.addTimer(loop.now() + stopAfter, [&loop] { loop.stop(); });
-  if (onStarted) onStarted(server->port(), *agent, loop);
+  addRoutes(*server, *runtime);
+  auto stopping = std::make_shared<std::atomic<bool>>(false);
+  if (options.reloadable) {
+    reloader = std::make_unique<ConfigReloader>(
+        loop, runtime->config(), [&runtime](ReloadCandidate& candidate, ReloadTrigger trigger) {
+          return runtime->apply(candidate, trigger);
+        });
+    server->handlePost("/-/reload", [&loop, &reloader, stopping](const HttpServer::Request&) {
+      return reloadOverHttp(loop, *reloader, stopping);
+    });
+    if (options.autoReloadInterval.count() > 0) reloader->watchFiles(options.autoReloadInterval);
+  }
+  runtime->setListen(options.listen, options.listenFromConfig);
+  runtime->setDefaultExternalUrl("http://" + hostName() + ":" + std::to_string(server->port()));
+  logInfo("starting envprobe", {{"version", ENVPROBE_VERSION},
+                                {"env", runtime->config().environment},
+                                {"targets", std::to_string(runtime->agent().targetCount())},
+                                {"listen", options.listen},
+                                {"port", std::to_string(server->port())}});
+  runtime->start();
+  if (options.stopAfter.count() > 0)
+    loop.addTimer(loop.now() + options.stopAfter, [&loop] { loop.stop(); });
+  if (options.onStarted) options.onStarted(server->port(), runtime->agent(), loop);
   loop.run();
 
-  // Shutdown, in order: stop probing (runs in flight cancelled, so nothing new reaches the
-  // alerts), deliver what the alerts still owe within a bound, stop serving, then destroy.
-  agent->stop();
-  if (alerts) flushAlerts(loop, *alerts);
+  // Shutdown, in order: no more reloads (whoever waits is answered), stop probing (runs in
+  // flight cancelled, so nothing new reaches the alerts), deliver what the alerts still owe
+  // within a bound, stop serving, then destroy.
+  stopping->store(true);
+  if (reloader) reloader->stop();
+  runtime->stop(kAlertFlushBound);
   server.reset();
-  alerts.reset();
-  alertmanagers.reset();
-  agent.reset();
+  reloader.reset();
+  runtime.reset();
   logInfo("stopped");
   return 0;
 }
@@ -165,7 +202,13 @@ int runAgentCommand(const CommandLine& cl) {
     logWarn("serving /metrics, the status page and the API on all interfaces without "
             "authentication; restrict --web.listen-address or add --web.config.file",
             {{"listen", listen}});
-  return serveAgent(*config, listen, Duration(0), nullptr, web);
+  ServeOptions options;
+  options.listen = listen;
+  options.listenFromConfig = cl.listenAddress.empty() && !config->listen.empty();
+  options.web = web;
+  options.reloadable = true;
+  options.autoReloadInterval = cl.autoReloadIntervalValue;
+  return serveAgent(std::move(*config), options);
 }
 
 }  // namespace envprobe

@@ -37,16 +37,19 @@ struct StatusRange {
   int lo = 200;
   int hi = 299;
   bool contains(int code) const { return code >= lo && code <= hi; }
+  bool operator==(const StatusRange&) const = default;
 };
 
 struct HeaderExpectation {
   std::string name;   // matched case-insensitively
   std::string regex;  // full match against the header value
+  bool operator==(const HeaderExpectation&) const = default;
 };
 
 struct JsonExpectation {
   std::string path;      // dotted path, e.g. "build.version" or "items.0.id"
   std::string expected;  // compared with the JSON value's text ({env} expanded)
+  bool operator==(const JsonExpectation&) const = default;
 };
 
 struct HttpExpect {
@@ -57,11 +60,13 @@ struct HttpExpect {
   std::vector<HeaderExpectation> headers;
   std::vector<JsonExpectation> json;
   std::optional<Duration> maxDuration;
+  bool operator==(const HttpExpect&) const = default;
 };
 
 struct TlsOptions {
   bool insecureSkipVerify = false;
   std::string caFile;
+  bool operator==(const TlsOptions&) const = default;
 };
 
 // Secrets of a check, read at load time from files or the environment, never from the config
@@ -71,6 +76,7 @@ struct CheckSecrets {
   std::vector<std::pair<std::string, std::string>> headers;  // incl. Authorization: Bearer ...
   std::string query;  // "name=value&..." percent-encoded, appended to the request URL
   bool empty() const { return headers.empty() && query.empty(); }
+  bool operator==(const CheckSecrets&) const = default;
 };
 
 struct HttpCheckSpec {
@@ -86,6 +92,7 @@ struct HttpCheckSpec {
   TlsOptions tls;
   CheckSecrets secrets;
   HttpExpect expect;
+  bool operator==(const HttpCheckSpec&) const = default;
 };
 
 struct CheckDef {
@@ -124,6 +131,7 @@ struct DnsSettings {
   std::vector<std::string> servers;  // "host:port" or "host"; empty = system resolv.conf
   Duration timeout = std::chrono::seconds(2);
   int tries = 2;
+  bool operator==(const DnsSettings&) const = default;
 };
 
 struct SchedulerSettings {

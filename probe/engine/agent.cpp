@@ -56,8 +56,7 @@ class Agent::ListenerSink : public ResultSink {
 };
 
 Agent::Agent(const AgentConfig& config, EventLoop& loop)
-    : config_(config),
-      loop_(loop),
+    : loop_(loop),
       registry_(std::make_shared<prometheus::Registry>()),
       probeMetrics_(std::make_shared<ProbeMetrics>()),
       agentMetrics_(*registry_, config.environment),
@@ -75,6 +74,7 @@ Agent::Agent(const AgentConfig& config, EventLoop& loop)
   observer.inflight = [this](std::size_t n) { agentMetrics_.setInflight(n); };
   observer.skipped = [this](std::uint64_t n) { agentMetrics_.addSkipped(n); };
   observer.targets = [this](std::size_t n) { agentMetrics_.setTargets(n); };
+  observer.firstRoundScheduled = [this] { ready_.store(true); };
   sessions_ = std::make_unique<SessionTable>(
       io_,
       SchedulerOptions{config.scheduler.jitter,
@@ -100,6 +100,15 @@ void Agent::addListener(Listener listener) {
 void Agent::start() { sessions_->start(); }
 
 void Agent::runOnce(std::function<void()> done) { sessions_->runOnce(std::move(done)); }
+
+TargetDiff Agent::reconfigure(const AgentConfig& config,
+                              const std::vector<std::shared_ptr<ProbeTarget>>& targets) {
+  resolver_.reconfigure(config.dns);  // throws before anything changed
+  sessions_->setLimits(config.scheduler.jitter,
+                       static_cast<std::size_t>(config.scheduler.maxInflight));
+  std::vector<std::shared_ptr<const ProbeTarget>> prepared(targets.begin(), targets.end());
+  return sessions_->reconcile(prepared);
+}
 
 void Agent::stop() {
   sessions_->stop();

@@ -4,6 +4,7 @@
 // cancelled, their DNS queries and transfers with them), then flush alerts, then destroy.
 #include <prometheus/registry.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -13,7 +14,7 @@
 #include "probe/engine/session_table.hpp"
 #include "probe/io/curl_driver.hpp"
 #include "probe/io/curl_transport.hpp"
-#include "probe/io/dns_resolver.hpp"
+#include "probe/io/reloadable_resolver.hpp"
 #include "probe/io/event_loop.hpp"
 #include "probe/metrics/agent_metrics.hpp"
 #include "probe/metrics/probe_metrics.hpp"
@@ -32,28 +33,36 @@ class Agent {
   ~Agent();
 
   void addSink(ResultSink& sink) { sessions_->addSink(sink); }
+  void removeSink(ResultSink& sink) { sessions_->removeSink(sink); }
   void addListener(Listener listener);
   void start();
   void runOnce(std::function<void()> done);
   void stop();
 
+  // A reload (on the loop), with the new config and its prepared targets (prepareTargets, done
+  // off the loop). DNS settings first: when they cannot be applied it throws
+  // std::runtime_error and nothing has changed. Then the scheduler's limits, then the sessions
+  // (see SessionTable::reconcile). The environment must be the same.
+  TargetDiff reconfigure(const AgentConfig& config,
+                         const std::vector<std::shared_ptr<ProbeTarget>>& targets);
+
+  // Readiness: every target's first run has started (thread-safe).
+  bool ready() const { return ready_.load(); }
   std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
   std::shared_ptr<ProbeMetrics> probeMetrics() const { return probeMetrics_; }
   std::size_t targetCount() const { return sessions_->size(); }
-  const AgentConfig& config() const { return config_; }
   CurlDriver& curl() { return curl_; }
 
  private:
   class MetricsSink;
   class ListenerSink;
 
-  const AgentConfig& config_;
   EventLoop& loop_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::shared_ptr<ProbeMetrics> probeMetrics_;
   AgentMetrics agentMetrics_;
   // Adapters before the sessions that use them, so the sessions go first.
-  DnsResolver resolver_;
+  ReloadableResolver resolver_;
   CurlDriver curl_;
   CurlTransport http_;
   PoolJudge judge_;
@@ -61,6 +70,7 @@ class Agent {
   std::unique_ptr<MetricsSink> metricsSink_;
   std::vector<std::unique_ptr<ListenerSink>> listenerSinks_;
   std::unique_ptr<SessionTable> sessions_;
+  std::atomic<bool> ready_{false};
 };
 
 }  // namespace envprobe

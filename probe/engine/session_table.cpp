@@ -21,6 +21,7 @@ void SessionTable::add(std::shared_ptr<const ProbeTarget> target) {
   remove(id);
   const std::uint64_t key = scheduler_.add(id, target->target.interval, io_.timers.now());
   auto session = std::make_unique<TargetSession>(std::move(target), key, sinks_);
+  ++neverLaunched_;
   byKey_[key] = session.get();
   sessions_[id] = std::move(session);
   if (observer_.targets) observer_.targets(sessions_.size());
@@ -35,18 +36,48 @@ void SessionTable::remove(const std::string& id) {
     --inflight_;
     if (observer_.inflight) observer_.inflight(inflight_);
   }
+  if (!session.everStarted()) --neverLaunched_;
   session.retire();
   scheduler_.remove(session.scheduleKey());  // frees its in-flight capacity too
   byKey_.erase(session.scheduleKey());
   sessions_.erase(it);
   if (observer_.targets) observer_.targets(sessions_.size());
+  checkFirstRound();
   if (running_) armTick();
+}
+
+TargetDiff SessionTable::reconcile(const std::vector<std::shared_ptr<const ProbeTarget>>& targets) {
+  std::vector<const Target*> before, after;
+  for (const auto& [id, session] : sessions_) before.push_back(&session->target().target);
+  std::map<std::string, const std::shared_ptr<const ProbeTarget>*> byId;
+  for (const auto& target : targets) {
+    after.push_back(&target->target);
+    byId[target->target.id] = &target;
+  }
+  TargetDiff diff = diffTargets(before, after);
+  for (const auto& id : diff.removed) remove(id);
+  for (const auto& id : diff.changed) add(*byId.at(id));
+  for (const auto& id : diff.added) add(*byId.at(id));
+  return diff;
 }
 
 void SessionTable::start() {
   if (stopped_) return;
   running_ = true;
+  checkFirstRound();
   armTick();
+}
+
+void SessionTable::noteFirstLaunch(TargetSession& session) {
+  if (session.everStarted()) return;
+  --neverLaunched_;
+  checkFirstRound();
+}
+
+void SessionTable::checkFirstRound() {
+  if (neverLaunched_ > 0 || !running_ || firstRoundDone_) return;
+  firstRoundDone_ = true;
+  if (observer_.firstRoundScheduled) observer_.firstRoundScheduled();
 }
 
 void SessionTable::stop() {
@@ -67,6 +98,7 @@ void SessionTable::armTick() {
 }
 
 void SessionTable::launch(TargetSession& session, std::function<void()> then) {
+  noteFirstLaunch(session);
   ++inflight_;
   if (observer_.inflight) observer_.inflight(inflight_);
   session.startRun(io_, [this, then = std::move(then)] {

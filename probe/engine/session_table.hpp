@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "probe/catalog/target_diff.hpp"
 #include "probe/engine/target_session.hpp"
 #include "probe/schedule/scheduler.hpp"
 
@@ -22,6 +23,8 @@ struct SessionTableObserver {
   std::function<void(std::size_t)> inflight;
   std::function<void(std::uint64_t)> skipped;  // newly skipped runs
   std::function<void(std::size_t)> targets;
+  // Once, after start(): every target has had its first run started (readiness).
+  std::function<void()> firstRoundScheduled;
 };
 
 class SessionTable {
@@ -32,12 +35,19 @@ class SessionTable {
   SessionTable& operator=(const SessionTable&) = delete;
 
   void addSink(ResultSink& sink) { sinks_.push_back(&sink); }
+  void removeSink(ResultSink& sink) { std::erase(sinks_, &sink); }
 
   // A new target is scheduled at its phase within its interval. An existing id is replaced (its
   // state restarts).
   void add(std::shared_ptr<const ProbeTarget> target);
   // The target leaves: its run is cancelled, its series removed, its alerts resolved.
   void remove(const std::string& id);
+
+  // A config reload, matched by target id (see target_diff.hpp): an unchanged target keeps its
+  // session (schedule slot, run in flight, series, alert state); a changed one restarts; a
+  // removed one retires; an added one is scheduled at its phase within its interval.
+  TargetDiff reconcile(const std::vector<std::shared_ptr<const ProbeTarget>>& targets);
+  void setLimits(double jitter, std::size_t maxInflight) { scheduler_.setLimits(jitter, maxInflight); }
 
   void start();  // probe on schedule from now on
   void stop();   // no new runs; cancel every run in flight
@@ -46,6 +56,7 @@ class SessionTable {
 
   std::size_t size() const { return sessions_.size(); }
   std::size_t inflight() const { return inflight_; }
+  bool firstRoundScheduled() const { return firstRoundDone_; }
 
  private:
   void tick();
@@ -53,6 +64,8 @@ class SessionTable {
   void launch(TargetSession& session, std::function<void()> then);
   void runNextOnce();
   void finishOnce();
+  void noteFirstLaunch(TargetSession& session);
+  void checkFirstRound();
 
   ProbeIo& io_;
   Scheduler scheduler_;
@@ -65,6 +78,8 @@ class SessionTable {
   bool stopped_ = false;
   std::size_t inflight_ = 0;
   std::uint64_t skippedSeen_ = 0;
+  std::size_t neverLaunched_ = 0;  // sessions whose first run has not started
+  bool firstRoundDone_ = false;
   struct OnceRun;
   std::unique_ptr<OnceRun> once_;
 };

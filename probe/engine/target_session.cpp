@@ -12,6 +12,7 @@ TargetSession::~TargetSession() { cancelRun(); }
 
 void TargetSession::startRun(ProbeIo& io, std::function<void()> onDone) {
   cancelRun();
+  everStarted_ = true;
   onDone_ = std::move(onDone);
   run_ = std::make_unique<ProbeRun>(io, target_, [this](RunOutcome outcome) {
     // The run is finished; keep it alive until this callback returns.

@@ -30,6 +30,8 @@ class TargetSession {
   void retire();
 
   bool inFlight() const { return run_ != nullptr; }
+  bool everStarted() const { return everStarted_; }
+  const ProbeTarget& target() const { return *target_; }
   std::uint64_t scheduleKey() const { return scheduleKey_; }
 
  private:
@@ -41,6 +43,7 @@ class TargetSession {
   std::unique_ptr<ProbeRun> run_;
   std::function<void()> onDone_;
   std::vector<std::string> addresses_;  // `address` label of each series published, sorted
+  bool everStarted_ = false;
 };
 
 }  // namespace envprobe

@@ -14,6 +14,7 @@ sigset_t terminationSignals() {
   sigemptyset(&mask);
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
   return mask;
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// SIGTERM / SIGINT delivered to the event loop through a signalfd. Construct it before any other
+// SIGTERM / SIGINT (stop) and SIGHUP (reload) delivered to the event loop through a signalfd. Construct it before any other
 // thread starts, so that every thread inherits the blocked mask.
 #include <functional>
 
@@ -7,7 +7,7 @@
 
 namespace envprobe {
 
-// Blocks SIGTERM and SIGINT in the calling thread and every thread it starts later. Call it
+// Blocks SIGTERM, SIGINT and SIGHUP in the calling thread and every thread it starts later. Call it
 // first thing in a command that will watch them, before any library starts a thread, or a
 // signal may land on a thread that never reads it and take the default action.
 void blockTerminationSignals();

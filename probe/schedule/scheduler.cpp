@@ -6,12 +6,25 @@
 
 namespace envprobe {
 
+namespace {
+
+// NaN and out-of-range jitter fall back to the nearest sane value rather than failing.
+double saneJitter(double jitter) { return std::isnan(jitter) ? 0.0 : std::clamp(jitter, 0.0, 0.5); }
+
+// A cap of zero would never hand out a run; treat it as the smallest useful cap.
+std::size_t saneCap(std::size_t cap) { return std::max<std::size_t>(cap, 1); }
+
+}  // namespace
+
 Scheduler::Scheduler(SchedulerOptions options)
-    // NaN and out-of-range jitter fall back to the nearest sane value rather than failing.
-    : jitter_(std::isnan(options.jitter) ? 0.0 : std::clamp(options.jitter, 0.0, 0.5)),
-      // A cap of zero would never hand out a run; treat it as the smallest useful cap.
-      maxInflight_(std::max<std::size_t>(options.maxInflight, 1)),
+    : jitter_(saneJitter(options.jitter)),
+      maxInflight_(saneCap(options.maxInflight)),
       rngState_(options.seed) {}
+
+void Scheduler::setLimits(double jitter, std::size_t maxInflight) {
+  jitter_ = saneJitter(jitter);
+  maxInflight_ = saneCap(maxInflight);
+}
 
 std::uint64_t Scheduler::phaseHash(const std::string& id) {
   std::uint64_t hash = 0xcbf29ce484222325ULL;

@@ -50,6 +50,10 @@ class Scheduler {
   // The run of targetKey finished (success or failure alike). Unknown or idle keys are ignored.
   void complete(std::uint64_t targetKey);
 
+  // A reload's new jitter and cap: they apply from the next slot and the next popDue on; every
+  // target keeps its slot. Runs already in flight above a lowered cap finish normally.
+  void setLimits(double jitter, std::size_t maxInflight);
+
   std::size_t inflight() const { return inflight_; }
   std::size_t maxInflight() const { return maxInflight_; }
   std::size_t targetCount() const { return targets_.size(); }

@@ -6,6 +6,7 @@
 #include <prometheus/text_serializer.h>
 
 #include <mutex>
+#include <string_view>
 #include <stdexcept>
 
 #include "probe/web/basic_auth.hpp"
@@ -41,19 +42,27 @@ void send(mg_connection* conn, const HttpResponse& response, const char* extraHe
 class HttpServer::Dispatcher : public CivetHandler {
  public:
   explicit Dispatcher(const HttpServer& server) : server_(server) {}
-  bool handleGet(CivetServer* /*server*/, mg_connection* conn) override {
+  bool handleGet(CivetServer*, mg_connection* conn) override { return serve(conn, "GET"); }
+  bool handlePost(CivetServer*, mg_connection* conn) override { return serve(conn, "POST"); }
+  bool handlePut(CivetServer*, mg_connection* conn) override { return serve(conn, "POST"); }
+
+ private:
+  bool serve(mg_connection* conn, const char* method) {
     if (server_.auth_ && !server_.auth_->allows(mg_get_header(conn, "Authorization"))) {
       send(conn, {401, "text/plain; charset=utf-8", "Unauthorized\n"},
            "WWW-Authenticate: Basic realm=\"envprobe\", charset=\"UTF-8\"\r\n");
       return true;
     }
     const mg_request_info* info = mg_get_request_info(conn);
-    send(conn, server_.dispatch({info->local_uri ? info->local_uri : "/",
-                                 info->query_string ? info->query_string : ""}));
+    const HttpResponse response =
+        server_.dispatch({method, info->local_uri ? info->local_uri : "/",
+                          info->query_string ? info->query_string : ""});
+    const bool post = std::string_view(method) == "POST";
+    send(conn, response,
+         response.status != 405 ? "" : post ? "Allow: GET\r\n" : "Allow: POST, PUT\r\n");
     return true;
   }
 
- private:
   const HttpServer& server_;
 };
 
@@ -107,7 +116,12 @@ HttpServer::~HttpServer() {
 
 void HttpServer::handle(const std::string& path, Handler handler) {
   std::unique_lock lock(routesMutex_);
-  routes_[path] = std::move(handler);
+  routes_[path].get = std::move(handler);
+}
+
+void HttpServer::handlePost(const std::string& path, Handler handler) {
+  std::unique_lock lock(routesMutex_);
+  routes_[path].post = std::move(handler);
 }
 
 HttpResponse HttpServer::dispatch(const Request& request) const {
@@ -116,15 +130,20 @@ HttpResponse HttpServer::dispatch(const Request& request) const {
     std::shared_lock lock(routesMutex_);
     const auto it = routes_.find(request.path);
     if (it == routes_.end()) return {404, "text/plain; charset=utf-8", "not found\n"};
-    handler = it->second;
+    handler = request.method == "POST" ? it->second.post : it->second.get;
+    if (!handler) {
+      if (request.method == "POST")
+        return {405, "text/plain; charset=utf-8", "Only GET requests allowed\n"};
+      return {405, "text/plain; charset=utf-8", "Only POST or PUT requests allowed\n"};
+    }
   }
   // The catch-log-continue boundary of every handler: an exception answers 500, never kills.
   try {
     return handler(request);
   } catch (const std::exception& e) {
-    reportInternalError("GET " + request.path, e.what());
+    reportInternalError(request.method + " " + request.path, e.what());
   } catch (...) {
-    reportInternalError("GET " + request.path, "unknown exception");
+    reportInternalError(request.method + " " + request.path, "unknown exception");
   }
   return {500, "text/plain; charset=utf-8", "internal error; see the agent's log\n"};
 }

@@ -39,6 +39,7 @@ struct HttpServerOptions {
 class HttpServer {
  public:
   struct Request {
+    std::string method = "GET";  // GET, or POST (also for PUT)
     std::string path;
     std::string query;
   };
@@ -54,6 +55,8 @@ class HttpServer {
 
   // GET on exactly `path` (any other path answers 404). May be called while serving.
   void handle(const std::string& path, Handler handler);
+  // POST or PUT on exactly `path`; other methods there answer 405.
+  void handlePost(const std::string& path, Handler handler);
   // The bound port (useful with port 0).
   int port() const;
 
@@ -63,7 +66,11 @@ class HttpServer {
   HttpResponse dispatch(const Request& request) const;
 
   mutable std::shared_mutex routesMutex_;
-  std::map<std::string, Handler> routes_;
+  struct Route {
+    Handler get;
+    Handler post;
+  };
+  std::map<std::string, Route> routes_;
   std::unique_ptr<BasicAuth> auth_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<CivetServer> server_;

@@ -12,12 +12,12 @@ constexpr auto kHousekeeping = std::chrono::seconds(1);
 
 }  // namespace
 
-AlertRouter::AlertRouter(const AgentConfig& config, Timers& timers, AlertSender& sender,
+AlertRouter::AlertRouter(std::shared_ptr<const AgentConfig> config, Timers& timers, AlertSender& sender,
                          prometheus::Registry& registry, WallClock wallNow)
-    : config_(config),
+    : config_(std::move(config)),
       timers_(timers),
       wallNow_(std::move(wallNow)),
-      tracker_(config.alerting),
+      tracker_(config_->alerting),
       sender_(sender),
       firing_(prometheus::BuildGauge()
                   .Name("envprobe_alerts_firing")
@@ -28,16 +28,30 @@ AlertRouter::AlertRouter(const AgentConfig& config, Timers& timers, AlertSender&
                        .Help("1 while a maintenance window is active (alerts held back)")
                        .Register(registry)),
       timer_(timers) {
-  for (const auto& window : config.maintenance)
-    maintenanceGauges_.push_back(&maintenance_.Add({{"window", window.name}}));
+  addMaintenanceGauges();
   updateGauges(wallNow_());
   armTimer();
 }
 
 AlertRouter::~AlertRouter() = default;
 
+void AlertRouter::addMaintenanceGauges() {
+  for (const auto& window : config_->maintenance)
+    maintenanceGauges_.push_back(&maintenance_.Add({{"window", window.name}}));
+}
+
+void AlertRouter::reconfigure(std::shared_ptr<const AgentConfig> config) {
+  for (auto* gauge : maintenanceGauges_) maintenance_.Remove(gauge);
+  maintenanceGauges_.clear();
+  config_ = std::move(config);
+  tracker_.reconfigure(config_->alerting);
+  addMaintenanceGauges();
+  updateGauges(wallNow_());
+  dispatch();  // a window that ended with the reload releases its held alerts now
+}
+
 bool AlertRouter::held(const AlertSubject& subject, SystemTime now) const {
-  return std::any_of(config_.maintenance.begin(), config_.maintenance.end(),
+  return std::any_of(config_->maintenance.begin(), config_->maintenance.end(),
                      [&](const MaintenanceWindow& w) {
                        return windowActive(w, now) &&
                               windowMatches(w, subject.service, subject.hostname, subject.check);
@@ -100,7 +114,7 @@ void AlertRouter::updateGauges(SystemTime now) {
     gauge->Set(static_cast<double>(count));
   }
   for (std::size_t i = 0; i < maintenanceGauges_.size(); ++i)
-    maintenanceGauges_[i]->Set(windowActive(config_.maintenance[i], now) ? 1 : 0);
+    maintenanceGauges_[i]->Set(windowActive(config_->maintenance[i], now) ? 1 : 0);
 }
 
 }  // namespace envprobe

@@ -25,10 +25,14 @@ class AlertRouter : public ResultSink {
 
   // `timers` drives the housekeeping timer, `wallNow` is the wall clock (alerts carry wall
   // time; maintenance windows are wall time): both simulated in the unit tests.
-  AlertRouter(const AgentConfig& config, Timers& timers, AlertSender& sender,
+  AlertRouter(std::shared_ptr<const AgentConfig> config, Timers& timers, AlertSender& sender,
               prometheus::Registry& registry,
               WallClock wallNow = [] { return std::chrono::system_clock::now(); });
   ~AlertRouter() override;
+
+  // A reload: alert state is kept per target; new alerting settings and maintenance windows
+  // apply from now on.
+  void reconfigure(std::shared_ptr<const AgentConfig> config);
 
   void onResult(const ProbeResult& result) override;
   // The series is gone (target removed, address left DNS): a firing alert resolves now.
@@ -42,7 +46,9 @@ class AlertRouter : public ResultSink {
   bool held(const AlertSubject& subject, SystemTime now) const;
   void updateGauges(SystemTime now);
 
-  const AgentConfig& config_;
+  void addMaintenanceGauges();
+
+  std::shared_ptr<const AgentConfig> config_;
   Timers& timers_;
   WallClock wallNow_;
   AlertTracker tracker_;

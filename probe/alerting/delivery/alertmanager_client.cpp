@@ -133,28 +133,63 @@ AlertmanagerClient::AlertmanagerClient(EventLoop& loop, CurlDriver& curl,
                    .Help("Alerts dropped because an Alertmanager's queue was full")
                    .Register(registry)
                    .Add({})) {
-  for (const auto& url : urls) {
-    auto t = std::make_unique<Target>();
-    t->name = url;
-    std::string base = url;
-    while (!base.empty() && base.back() == '/') base.pop_back();
-    t->url = base + "/api/v2/alerts";
-    t->success = &sent_.Add({{"alertmanager", url}, {"result", "success"}});
-    t->failure = &sent_.Add({{"alertmanager", url}, {"result", "failure"}});
-    t->refused = &sent_.Add({{"alertmanager", url}, {"result", "dropped"}});
-    targets_.push_back(std::move(t));
+  for (const auto& url : urls) targets_.push_back(makeTarget(url));
+}
+
+std::unique_ptr<AlertmanagerClient::Target> AlertmanagerClient::makeTarget(const std::string& url) {
+  auto t = std::make_unique<Target>();
+  t->name = url;
+  std::string base = url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  t->url = base + "/api/v2/alerts";
+  t->success = &sent_.Add({{"alertmanager", url}, {"result", "success"}});
+  t->failure = &sent_.Add({{"alertmanager", url}, {"result", "failure"}});
+  t->refused = &sent_.Add({{"alertmanager", url}, {"result", "dropped"}});
+  return t;
+}
+
+void AlertmanagerClient::release(Target& t) {
+  if (t.retryTimer) loop_.cancelTimer(t.retryTimer);
+  t.retryTimer = 0;
+  if (t.easy) {
+    curl_.abort(t.easy);
+    curl_easy_cleanup(t.easy);
+    t.easy = nullptr;
   }
+  curl_slist_free_all(t.headers);
+  t.headers = nullptr;
+}
+
+void AlertmanagerClient::reconfigure(const std::vector<std::string>& urls,
+                                     std::size_t queueCapacity) {
+  capacity_ = std::max<std::size_t>(queueCapacity, 1);
+  std::vector<std::unique_ptr<Target>> next;
+  for (const auto& url : urls) {
+    auto kept = std::find_if(targets_.begin(), targets_.end(),
+                             [&](const auto& t) { return t && t->name == url; });
+    if (kept != targets_.end()) {
+      next.push_back(std::move(*kept));
+    } else {
+      next.push_back(makeTarget(url));
+      // A new Alertmanager learns of alerts already firing from their next resend.
+      logInfo("alertmanager added", {{"alertmanager", url}});
+    }
+  }
+  for (auto& gone : targets_) {
+    if (!gone) continue;
+    if (!gone->queue.empty())
+      logWarn("alertmanager removed with undelivered alerts",
+              {{"alertmanager", gone->name}, {"alerts", std::to_string(gone->queue.size())}});
+    release(*gone);
+    sent_.Remove(gone->success);
+    sent_.Remove(gone->failure);
+    sent_.Remove(gone->refused);
+  }
+  targets_ = std::move(next);
 }
 
 AlertmanagerClient::~AlertmanagerClient() {
-  for (auto& t : targets_) {
-    if (t->retryTimer) loop_.cancelTimer(t->retryTimer);
-    if (t->easy) {
-      curl_.abort(t->easy);
-      curl_easy_cleanup(t->easy);
-    }
-    curl_slist_free_all(t->headers);
-  }
+  for (auto& t : targets_) release(*t);
 }
 
 std::size_t AlertmanagerClient::queued() const {

@@ -61,9 +61,14 @@ class AlertmanagerClient : public AlertSender {
 
   void send(const std::vector<OutgoingAlert>& alerts) override;
   std::size_t queued() const override;
+  // A reload: an Alertmanager still listed keeps its queue and its retry state; a new one starts
+  // empty (firing alerts reach it with their next resend); a removed one's queue is dropped.
+  void reconfigure(const std::vector<std::string>& urls, std::size_t queueCapacity);
 
  private:
   struct Target;
+  std::unique_ptr<Target> makeTarget(const std::string& url);
+  void release(Target& target);  // cancels its timer and transfer
   void flush(Target& target);
   void onAnswer(Target& target, bool transferred, const std::string& err, long status);
   void dropRefused(Target& target, long status);

@@ -43,7 +43,7 @@ struct Rig {
 
   void start() {
     config.alerting.alertmanagers = {"http://am"};
-    router = std::make_unique<AlertRouter>(config, timers, sender, registry, [this] { return wall; });
+    router = std::make_unique<AlertRouter>(std::make_shared<const AgentConfig>(config), timers, sender, registry, [this] { return wall; });
   }
   void advance(std::chrono::milliseconds d) {
     wall += d;
@@ -116,4 +116,44 @@ TEST_CASE("alert router: recovery resolves after the success threshold; resends 
   CHECK(rig.sender.resolved() == 0);
   rig.probe(true);
   CHECK(rig.sender.resolved() == 1);
+}
+
+TEST_CASE("alert router: a reload keeps a firing alert firing, neither re-fired nor resolved",
+          "[alerting]") {
+  Rig rig;
+  rig.start();
+  for (int i = 0; i < 3; ++i) rig.probe(false);
+  REQUIRE(rig.sender.firing() == 1);
+  for (int reload = 0; reload < 3; ++reload) {
+    rig.router->reconfigure(std::make_shared<const AgentConfig>(rig.config));
+    rig.probe(false);
+    rig.advance(10s);
+  }
+  CHECK(rig.sender.firing() == 1);  // 30 s: no resend due yet, and no new alert
+  CHECK(rig.sender.resolved() == 0);
+  // A new success threshold applies to the state the target already has.
+  rig.config.alerting.successThreshold = 1;
+  rig.router->reconfigure(std::make_shared<const AgentConfig>(rig.config));
+  rig.probe(true);
+  CHECK(rig.sender.resolved() == 1);
+}
+
+TEST_CASE("alert router: a maintenance window added by a reload holds the next resend",
+          "[alerting]") {
+  Rig rig;
+  rig.start();
+  for (int i = 0; i < 3; ++i) rig.probe(false);
+  REQUIRE(rig.sender.firing() == 1);
+  MaintenanceWindow window;
+  window.name = "patching";
+  window.service = "shop";
+  window.start = rig.wall - 1min;
+  window.duration = 30min;
+  rig.config.maintenance.push_back(window);
+  rig.router->reconfigure(std::make_shared<const AgentConfig>(rig.config));
+  rig.advance(5min);
+  CHECK(rig.sender.firing() == 1);  // resends held while the window is on
+  rig.config.maintenance.clear();
+  rig.router->reconfigure(std::make_shared<const AgentConfig>(rig.config));
+  CHECK(rig.sender.firing() == 2);  // the window's removal releases it at once
 }

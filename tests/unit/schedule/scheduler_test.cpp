@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <limits>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -376,4 +377,25 @@ TEST_CASE("scheduler: rejects a non-positive interval and clamps a zero cap") {
   s.add("a", seconds(1), kT0);
   s.add("b", seconds(1), kT0);
   CHECK(s.popDue(kT0 + seconds(1) - milliseconds(1)).size() == 1);
+}
+
+TEST_CASE("scheduler: a reload's new cap applies to the next runs and keeps every slot") {
+  Scheduler s(options(0.0, 1));
+  const milliseconds interval(1000);
+  const auto a = s.add("a", interval, kT0);
+  const auto b = s.add("b", interval, kT0);
+  const TimePoint slotA = firstSlot("a", interval, kT0);
+  const TimePoint slotB = firstSlot("b", interval, kT0);
+  const TimePoint both = std::max(slotA, slotB);
+  auto runs = s.popDue(both);
+  REQUIRE(runs.size() == 1);  // cap 1: the other one waits
+  s.setLimits(0.0, 2);
+  runs = s.popDue(both);
+  REQUIRE(runs.size() == 1);  // the waiting run gets the new capacity at once
+  s.complete(a);
+  s.complete(b);
+  // Slots did not move: the next runs come one interval after the first ones.
+  CHECK(s.nextDeadline() == std::min(slotA, slotB) + interval);
+  s.setLimits(std::numeric_limits<double>::quiet_NaN(), 0);  // sane values, never a stall
+  CHECK(s.maxInflight() == 1);
 }

@@ -1,0 +1,199 @@
+#include "probe/cmd/agent_runtime.hpp"
+
+#include <prometheus/registry.h>
+
+#include <sstream>
+
+#include "probe/base/logging.hpp"
+
+namespace envprobe {
+
+namespace {
+
+constexpr auto kHeartbeat = std::chrono::seconds(1);
+
+std::int64_t steadyNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+double wallSeconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// "agent.yaml:12:5: error: services[0].name: ..." lines, for the API answer.
+std::string describe(const Diagnostics& diagnostics) {
+  std::string out;
+  for (const auto& d : diagnostics.items())
+    if (d.severity == Severity::Error) out += d.format() + "\n";
+  return out;
+}
+
+void logDiagnostics(const Diagnostics& diagnostics) {
+  for (const auto& d : diagnostics.items()) {
+    const bool error = d.severity == Severity::Error;
+    auto log = error ? &logError : &logWarn;
+    log(error ? "config reload: error" : "config reload: warning",
+        {{"file", d.where.file},
+         {"line", std::to_string(d.where.line)},
+         {"col", std::to_string(d.where.column)},
+         {"key", d.keyPath},
+         {"err", d.message}});
+  }
+}
+
+}  // namespace
+
+AgentRuntime::AgentRuntime(AgentConfig config, EventLoop& loop)
+    : loop_(loop),
+      config_(std::make_shared<AgentConfig>(std::move(config))),
+      agent_(std::make_unique<Agent>(*config_, loop)),
+      heartbeatTimer_(loop) {
+  auto& registry = *agent_->registry();
+  reloadOk_ = &prometheus::BuildGauge()
+                   .Name("envprobe_config_last_reload_successful")
+                   .Help("Whether the last configuration reload attempt was successful")
+                   .Register(registry)
+                   .Add({});
+  reloadTime_ = &prometheus::BuildGauge()
+                     .Name("envprobe_config_last_reload_success_timestamp_seconds")
+                     .Help("Timestamp of the last successful configuration load")
+                     .Register(registry)
+                     .Add({});
+  reloadOk_->Set(1);
+  reloadTime_->Set(wallSeconds());
+  heartbeat();
+}
+
+AgentRuntime::~AgentRuntime() {
+  heartbeatTimer_.reset();
+  if (alerts_) agent_->removeSink(*alerts_);
+  alerts_.reset();
+  alertmanagers_.reset();
+  agent_.reset();
+}
+
+void AgentRuntime::setListen(std::string listen, bool fromConfig) {
+  listen_ = std::move(listen);
+  listenFromConfig_ = fromConfig;
+}
+
+void AgentRuntime::heartbeat() {
+  lastBeatNs_.store(steadyNs());
+  heartbeatTimer_.arm(loop_.now() + kHeartbeat, [this] { heartbeat(); });
+}
+
+bool AgentRuntime::healthy() const {
+  return steadyNs() - lastBeatNs_.load() <=
+         std::chrono::duration_cast<std::chrono::nanoseconds>(kHealthBound).count();
+}
+
+void AgentRuntime::configureAlerting() {
+  const auto& settings = config_->alerting;
+  if (settings.alertmanagers.empty()) {
+    if (!alerts_) return;
+    // Alerting was turned off: what fires now is no longer re-sent; Alertmanager lets each
+    // alert expire at its endsAt.
+    logWarn("alerting turned off by the reload; firing alerts expire in Alertmanager");
+    agent_->removeSink(*alerts_);
+    alerts_.reset();
+    alertmanagers_.reset();
+    return;
+  }
+  if (!alerts_) {
+    alertmanagers_ = std::make_unique<AlertmanagerClient>(loop_, agent_->curl(),
+                                                          settings.alertmanagers,
+                                                          settings.queueCapacity,
+                                                          *agent_->registry());
+    alerts_ = std::make_unique<AlertRouter>(config_, loop_, *alertmanagers_, *agent_->registry());
+    agent_->addSink(*alerts_);
+    return;
+  }
+  alertmanagers_->reconfigure(settings.alertmanagers, settings.queueCapacity);
+  alerts_->reconfigure(config_);
+}
+
+void AgentRuntime::start() {
+  if (config_->alerting.externalUrl.empty()) config_->alerting.externalUrl = defaultExternalUrl_;
+  configureAlerting();
+  agent_->start();
+}
+
+void AgentRuntime::stop(Duration bound) {
+  heartbeatTimer_.reset();
+  agent_->stop();
+  if (!alerts_ || alerts_->undelivered() == 0) return;
+  const auto until = loop_.now() + bound;
+  std::function<void()> poll;
+  poll = [&] {
+    if (alerts_->undelivered() == 0 || loop_.now() >= until) {
+      loop_.stop();
+      return;
+    }
+    loop_.addTimer(loop_.now() + std::chrono::milliseconds(50), poll);
+  };
+  loop_.addTimer(loop_.now() + std::chrono::milliseconds(50), poll);
+  loop_.run();
+  if (alerts_->undelivered() > 0)
+    logWarn("stopping with undelivered alerts",
+            {{"alerts", std::to_string(alerts_->undelivered())}});
+}
+
+ReloadOutcome AgentRuntime::apply(ReloadCandidate& candidate, ReloadTrigger trigger) {
+  const std::string how = toString(trigger);
+  auto fail = [&](std::string errors) {
+    reloadOk_->Set(0);
+    logError("config reload failed; the running config stays",
+             {{"trigger", how}, {"file", config_->file}});
+    return ReloadOutcome{false, false, std::move(errors)};
+  };
+  logDiagnostics(candidate.diagnostics);
+  if (!candidate.config) return fail(describe(candidate.diagnostics));
+  AgentConfig& next = *candidate.config;
+  if (next.environment != config_->environment) {
+    const std::string error = next.file + ": error: environment: \"" + next.environment +
+                              "\" differs from the running agent's \"" +
+                              config_->environment +
+                              "\"; an agent's environment changes only with a restart";
+    logError("config reload: error", {{"file", next.file}, {"err", error}});
+    return fail(error + "\n");
+  }
+  if (next.alerting.externalUrl.empty()) next.alerting.externalUrl = defaultExternalUrl_;
+  std::shared_ptr<AgentConfig> config = std::move(candidate.config);
+  const auto started = std::chrono::steady_clock::now();
+  TargetDiff diff;
+  try {
+    diff = agent_->reconfigure(*config, candidate.targets);
+  } catch (const std::exception& e) {
+    logError("config reload: error", {{"file", config->file}, {"err", e.what()}});
+    return fail(std::string(config->file) + ": error: " + e.what() + "\n");
+  }
+  config_ = config;
+  configureAlerting();
+  if (listenFromConfig_ && !config_->listen.empty() && config_->listen != listen_)
+    logWarn("listen address changed in the config; it takes effect on restart",
+            {{"listening", listen_}, {"configured", config_->listen}});
+  candidate.targets.clear();
+  const double applySeconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  reloadOk_->Set(1);
+  reloadTime_->Set(wallSeconds());
+  const std::size_t targets = diff.added.size() + diff.changed.size() + diff.unchanged.size();
+  logInfo("config reloaded", {{"trigger", how},
+                              {"targets", std::to_string(targets)},
+                              {"added", std::to_string(diff.added.size())},
+                              {"removed", std::to_string(diff.removed.size())},
+                              {"changed", std::to_string(diff.changed.size())},
+                              {"unchanged", std::to_string(diff.unchanged.size())},
+                              {"load_seconds", std::to_string(candidate.loadSeconds)},
+                              {"apply_seconds", std::to_string(applySeconds)}});
+  std::ostringstream summary;
+  summary << "config reloaded: " << targets << " targets (" << diff.added.size() << " added, "
+          << diff.removed.size() << " removed, " << diff.changed.size() << " changed, "
+          << diff.unchanged.size() << " unchanged)\n";
+  return ReloadOutcome{true, false, summary.str()};
+}
+
+}  // namespace envprobe

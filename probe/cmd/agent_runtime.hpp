@@ -1,0 +1,65 @@
+#pragma once
+// The running agent as `run` and `demo` drive it: the probing engine, alerting (when configured)
+// and the reload of both. A reload keeps every unchanged target's state (see
+// SessionTable::reconcile), keeps alert state, keeps the Alertmanagers still listed with their
+// queues, and swaps maintenance windows, DNS settings and scheduler limits in place.
+#include <prometheus/gauge.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "probe/alerting/delivery/alert_router.hpp"
+#include "probe/alerting/delivery/alertmanager_client.hpp"
+#include "probe/cmd/config_reloader.hpp"
+#include "probe/engine/agent.hpp"
+#include "probe/io/event_loop.hpp"
+
+namespace envprobe {
+
+class AgentRuntime {
+ public:
+  // Throws std::runtime_error when the agent cannot be set up (resolver).
+  AgentRuntime(AgentConfig config, EventLoop& loop);
+  ~AgentRuntime();  // alerting first, then the agent
+  AgentRuntime(const AgentRuntime&) = delete;
+  AgentRuntime& operator=(const AgentRuntime&) = delete;
+
+  // The generatorURL base when the config names no external_url (the agent's own address).
+  void setDefaultExternalUrl(std::string url) { defaultExternalUrl_ = std::move(url); }
+  // Listen address in use: a reload that names another one says it needs a restart.
+  void setListen(std::string listen, bool fromConfig);
+
+  void start();  // alerting as configured, then probing
+  // The shutdown sequence's first two steps: stop probing, then deliver what alerting still
+  // owes for at most `bound` (runs the loop).
+  void stop(Duration bound);
+
+  // On the loop: swaps in a loaded config, or keeps the running one and says why not.
+  ReloadOutcome apply(ReloadCandidate& candidate, ReloadTrigger trigger);
+
+  Agent& agent() { return *agent_; }
+  const AgentConfig& config() const { return *config_; }
+  // Thread-safe: the loop ran its heartbeat within the bound.
+  bool healthy() const;
+  static constexpr auto kHealthBound = std::chrono::seconds(5);
+
+ private:
+  void configureAlerting();
+  void heartbeat();
+
+  EventLoop& loop_;
+  std::shared_ptr<AgentConfig> config_;  // alerting reads it; changed only before start()
+  std::string defaultExternalUrl_;
+  std::string listen_;
+  bool listenFromConfig_ = false;
+  std::unique_ptr<Agent> agent_;
+  std::unique_ptr<AlertmanagerClient> alertmanagers_;
+  std::unique_ptr<AlertRouter> alerts_;
+  prometheus::Gauge* reloadOk_ = nullptr;
+  prometheus::Gauge* reloadTime_ = nullptr;
+  OwnedTimer heartbeatTimer_;
+  std::atomic<std::int64_t> lastBeatNs_{0};  // steady clock
+};
+
+}  // namespace envprobe

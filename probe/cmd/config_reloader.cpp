@@ -1,0 +1,159 @@
+#include "probe/cmd/config_reloader.hpp"
+
+#include <malloc.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+#include "probe/cmd/agent_commands.hpp"
+#include "probe/engine/agent.hpp"
+
+namespace envprobe {
+
+const char* toString(ReloadTrigger trigger) {
+  switch (trigger) {
+    case ReloadTrigger::Signal: return "SIGHUP";
+    case ReloadTrigger::Api: return "POST /-/reload";
+    case ReloadTrigger::FileChange: return "config file change";
+  }
+  return "unknown";
+}
+
+std::string configFingerprint(const std::string& file, const std::vector<std::string>& includes) {
+  // A change detector, not a security boundary: a hash per file and its size.
+  std::string out;
+  std::vector<std::string> files{file};
+  files.insert(files.end(), includes.begin(), includes.end());
+  for (const auto& path : files) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return "";
+    std::ostringstream text;
+    text << in.rdbuf();
+    const std::string content = text.str();
+    out += std::to_string(std::hash<std::string>{}(content)) + ":" +
+           std::to_string(content.size()) + ";";
+  }
+  return out;
+}
+
+ReloadCandidate loadReloadCandidate(const std::string& file) {
+  const auto started = std::chrono::steady_clock::now();
+  ReloadCandidate candidate;
+  AgentFile loaded = loadAgentFile(file);
+  candidate.diagnostics = std::move(loaded.diagnostics);
+  if (loaded.config) {
+    candidate.fingerprint = configFingerprint(loaded.config->file, loaded.config->includes);
+    auto config = std::make_shared<AgentConfig>(std::move(*loaded.config));
+    candidate.targets = prepareTargets(*config);
+    candidate.config = std::move(config);
+    malloc_trim(0);  // the YAML trees are gone
+  }
+  candidate.loadSeconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return candidate;
+}
+
+ConfigReloader::ConfigReloader(EventLoop& loop, const AgentConfig& running, Apply apply)
+    : loop_(loop),
+      file_(running.file),
+      fingerprint_(configFingerprint(running.file, running.includes)),
+      includes_(running.includes),
+      apply_(std::move(apply)),
+      watchTimer_(loop) {}
+
+ConfigReloader::~ConfigReloader() {
+  stop();
+  *alive_ = false;
+  if (worker_.joinable()) worker_.join();
+}
+
+void ConfigReloader::request(ReloadTrigger trigger, Done done) {
+  if (stopped_) {
+    if (done) done(ReloadOutcome{false, false, "the agent is shutting down"});
+    return;
+  }
+  if (!busy_) {
+    current_.push_back(Waiter{trigger, std::move(done)});
+    startLoad();
+    return;
+  }
+  // A file check while a load runs adds nothing: that load reads the files anyway.
+  if (trigger == ReloadTrigger::FileChange && !done) return;
+  next_.push_back(Waiter{trigger, std::move(done)});
+}
+
+void ConfigReloader::startLoad() {
+  busy_ = true;
+  if (worker_.joinable()) worker_.join();
+  // Only file checks asked: read the files, load only when they changed.
+  bool onlyFileChecks = true;
+  for (const auto& w : current_) onlyFileChecks &= w.trigger == ReloadTrigger::FileChange;
+  worker_ = std::thread([this, file = file_, fingerprint = fingerprint_, includes = includes_,
+                         onlyFileChecks, alive = alive_] {
+    ReloadCandidate candidate;
+    bool unchanged = false;
+    if (onlyFileChecks) {
+      // The includes of the running config; a changed include list changes the agent file.
+      unchanged = !fingerprint.empty() && configFingerprint(file, includes) == fingerprint;
+    }
+    if (!unchanged) candidate = loadReloadCandidate(file);
+    auto result = std::make_shared<ReloadCandidate>(std::move(candidate));
+    loop_.post([this, result, unchanged, alive] {
+      if (*alive) finished(std::move(*result), unchanged);
+    });
+  });
+}
+
+void ConfigReloader::finished(ReloadCandidate candidate, bool unchanged) {
+  if (worker_.joinable()) worker_.join();
+  busy_ = false;
+  std::vector<Waiter> waiters = std::move(current_);
+  current_.clear();
+  if (stopped_) return;  // stop() answered them
+  ReloadOutcome outcome;
+  if (unchanged) {
+    outcome = ReloadOutcome{true, true, "the config files did not change"};
+  } else {
+    const ReloadTrigger trigger = waiters.empty() ? ReloadTrigger::Api : waiters.front().trigger;
+    outcome = apply_(candidate, trigger);
+    if (outcome.ok && candidate.config) {
+      fingerprint_ = candidate.fingerprint;
+      includes_ = candidate.config->includes;
+    }
+  }
+  for (auto& w : waiters)
+    if (w.done) w.done(outcome);
+  if (!next_.empty()) {
+    current_ = std::move(next_);
+    next_.clear();
+    startLoad();
+  }
+}
+
+void ConfigReloader::watchFiles(Duration interval) {
+  watchInterval_ = interval;
+  armWatch();
+}
+
+void ConfigReloader::armWatch() {
+  if (watchInterval_.count() <= 0 || stopped_) return;
+  watchTimer_.arm(loop_.now() + watchInterval_, [this] {
+    request(ReloadTrigger::FileChange);
+    armWatch();
+  });
+}
+
+void ConfigReloader::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  watchTimer_.reset();
+  const ReloadOutcome bye{false, false, "the agent is shutting down"};
+  for (auto& list : {&current_, &next_}) {
+    for (auto& w : *list)
+      if (w.done) w.done(bye);
+    list->clear();
+  }
+}
+
+}  // namespace envprobe

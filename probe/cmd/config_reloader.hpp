@@ -1,0 +1,86 @@
+#pragma once
+// Live reload of the agent file: SIGHUP, POST /-/reload and (opt-in) a periodic check of the
+// config files all ask the reloader, on the loop. The file is read, validated, audited and its
+// targets prepared (assertions compiled) on a worker thread, never on the loop; the result comes
+// back to the loop, where `apply` swaps it in. One load at a time: a request made while a load
+// runs is answered by the next load, which starts when this one is done (so it sees the file as
+// it is after the request).
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "probe/base/diagnostics.hpp"
+#include "probe/config/config_model.hpp"
+#include "probe/io/event_loop.hpp"
+#include "checks/probe_result.hpp"
+
+namespace envprobe {
+
+enum class ReloadTrigger { Signal, Api, FileChange };
+const char* toString(ReloadTrigger trigger);
+
+// An agent file loaded for a reload.
+struct ReloadCandidate {
+  std::shared_ptr<AgentConfig> config;  // null when the file is not usable; the applier may adjust it
+  std::vector<std::shared_ptr<ProbeTarget>> targets;
+  Diagnostics diagnostics;  // every error and warning, file:line:col
+  std::string fingerprint;  // of the agent file and its includes, as read
+  double loadSeconds = 0;
+};
+
+struct ReloadOutcome {
+  bool ok = false;
+  bool unchanged = false;  // FileChange: the files did not change, nothing was loaded
+  std::string message;     // one line per error on failure; a summary on success
+};
+
+// Loads, audits and prepares an agent file (any thread). The same checks as at start.
+ReloadCandidate loadReloadCandidate(const std::string& file);
+// SHA-256 of the agent file's and its includes' contents; empty when one cannot be read.
+std::string configFingerprint(const std::string& file, const std::vector<std::string>& includes);
+
+class ConfigReloader {
+ public:
+  using Apply = std::function<ReloadOutcome(ReloadCandidate& candidate, ReloadTrigger trigger)>;
+  using Done = std::function<void(const ReloadOutcome&)>;
+
+  // `running`: the config running now (its file is the one reloaded; its files are watched).
+  ConfigReloader(EventLoop& loop, const AgentConfig& running, Apply apply);
+  ~ConfigReloader();  // waits for a load in progress
+  ConfigReloader(const ConfigReloader&) = delete;
+  ConfigReloader& operator=(const ConfigReloader&) = delete;
+
+  // On the loop. `done` (optional) runs on the loop with the outcome.
+  void request(ReloadTrigger trigger, Done done = nullptr);
+  // Checks the files every `interval` and reloads when their content changed.
+  void watchFiles(Duration interval);
+  // No more loads; whoever waits is answered "shutting down". Part of the shutdown sequence.
+  void stop();
+
+ private:
+  struct Waiter {
+    ReloadTrigger trigger;
+    Done done;
+  };
+  void startLoad();
+  void finished(ReloadCandidate candidate, bool unchanged);
+  void armWatch();
+
+  EventLoop& loop_;
+  std::string file_;
+  std::string fingerprint_;  // of the config applied last
+  std::vector<std::string> includes_;
+  Apply apply_;
+  std::thread worker_;
+  bool busy_ = false;
+  bool stopped_ = false;
+  std::vector<Waiter> current_;  // answered by the load in progress
+  std::vector<Waiter> next_;     // answered by the next load
+  Duration watchInterval_{0};
+  OwnedTimer watchTimer_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace envprobe
