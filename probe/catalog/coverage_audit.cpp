@@ -37,6 +37,30 @@ void auditUnspoken(std::size_t index, const ServiceDef& service, const HostnameS
   }
 }
 
+// Warnings, not errors: an empty catalog is legal, but an agent that probes nothing (and a
+// `once` that would pass having checked nothing) is rarely what its operator meant.
+void warnEmpty(const AgentConfig& config, CoverageReport& report) {
+  const Catalog& catalog = config.catalog;
+  if (catalog.services.empty()) {
+    // A file that could not be read at all says nothing about its catalog.
+    if (catalog.environments.empty() && config.environment.empty()) return;
+    report.diagnostics.warning(
+        SourceLocation{config.file, 0, 0}, "services",
+        "the catalog has no services; " +
+            (config.environment.empty()
+                 ? std::string("every environment would probe zero targets")
+                 : "environment \"" + config.environment + "\" would probe zero targets"));
+    return;
+  }
+  for (const auto& env : catalog.environments) {
+    if (report.targetsIn(env.name) > 0) continue;
+    std::string message = "environment \"" + env.name + "\" would probe zero targets";
+    if (env.name == config.environment)
+      message += "; it is this agent's environment: run would probe nothing and once exits 2";
+    report.diagnostics.warning(env.where, "environments." + env.name, message);
+  }
+}
+
 }  // namespace
 
 CoverageReport auditCoverage(const AgentConfig& config) {
@@ -86,11 +110,7 @@ CoverageReport auditCoverage(const AgentConfig& config) {
       report.cells.push_back(std::move(cell));
     }
   }
-  for (const auto& env : catalog.environments) {
-    if (report.targetsIn(env.name) == 0)
-      report.diagnostics.warning(env.where, "environments." + env.name,
-                                 "environment \"" + env.name + "\" would probe zero targets");
-  }
+  warnEmpty(config, report);
   return report;
 }
 

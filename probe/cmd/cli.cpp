@@ -1,35 +1,47 @@
 #include "probe/cmd/cli.hpp"
 
+#include <algorithm>
 #include <map>
+
+#include "probe/base/duration.hpp"
 
 namespace envprobe {
 
-std::string usageText() {
-  return R"(usage: envprobe [<flags>] <command> [<args>]
+namespace {
 
-Synthetic probes for every hostname of every service, per environment.
+bool knownCommand(const std::string& name) {
+  const auto& names = commandNames();
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
 
-Commands:
-  check-config FILE    Validate a config and its catalog; print the coverage matrix.
-                       --list-targets also prints every target the agent would probe.
-  run                  Run the agent: probe on schedule, serve /metrics and the status page.
-  once                 Probe every target once, print one row per target, exit 1 if any failed.
-                       --format=table|json
-  demo                 Start a built-in site on loopback and probe it (no network needed).
-                       --demo.duration=20s stops it after that long.
-  help                 Show this help.  version  Show the version.
+std::string unknownCommand(const std::string& name) {
+  std::string list;
+  for (const auto& n : commandNames()) list += (list.empty() ? "" : ", ") + n;
+  return "unknown command \"" + name + "\" (commands: " + list + ")";
+}
 
-Flags:
-  -h, --help                 Show this help.
-      --version              Show the version.
-      --config.file=FILE     The agent config file (e.g. config/at.yaml).
-      --web.listen-address=ADDR
-                             Address for /metrics and the status page (default ":9470").
-      --web.config.file=FILE Basic auth for the endpoint, in Prometheus' web config format
-                             (basic_auth_users: {user: bcrypt hash}).
-      --log.level=LEVEL      debug | info | warn | error (default info).
-      --log.format=FORMAT    logfmt | json (default logfmt).
-)";
+// Empty or "0": off. Anything else must be a duration as the config writes them.
+void parseAutoReloadInterval(CommandLine& cl) {
+  const std::string& text = cl.autoReloadInterval;
+  if (text.empty() || text == "0") {
+    cl.autoReloadIntervalValue = Duration(0);
+    return;
+  }
+  if (auto d = parseDuration(text)) {
+    cl.autoReloadIntervalValue = *d;
+    return;
+  }
+  cl.errors.push_back("--config.auto-reload-interval \"" + text +
+                      "\": not a duration; write it like 30s, 5m or 1h30m (units ms, s, m, h, "
+                      "d; at most a year), or 0 to turn it off");
+}
+
+}  // namespace
+
+const std::vector<std::string>& commandNames() {
+  static const std::vector<std::string> names = {"run",  "once",    "check-config",
+                                                 "demo", "version", "help"};
+  return names;
 }
 
 CommandLine parseCommandLine(int argc, const char* const* argv) {
@@ -39,11 +51,13 @@ CommandLine parseCommandLine(int argc, const char* const* argv) {
       {"web.config.file", &cl.webConfigFile},
       {"log.level", &cl.logLevel},       {"log.format", &cl.logFormat},
       {"format", &cl.format},            {"demo.duration", &cl.demoDuration},
+      {"config.auto-reload-interval", &cl.autoReloadInterval},
   };
+  bool helpFlag = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
-      cl.command = "help";
+      helpFlag = true;
       continue;
     }
     if (arg == "--version") {
@@ -80,6 +94,23 @@ CommandLine parseCommandLine(int argc, const char* const* argv) {
     if (cl.command.empty()) cl.command = arg;
     else cl.args.push_back(arg);
   }
+  // `COMMAND --help` is `help COMMAND`; `--help` alone (or `help --help`) is help's own.
+  if (helpFlag) {
+    if (cl.command.empty()) {
+      cl.command = "help";
+    } else {
+      cl.args = {cl.command};
+      cl.command = "help";
+    }
+  }
+  if (!cl.command.empty() && !knownCommand(cl.command))
+    cl.errors.push_back(unknownCommand(cl.command));
+  if (cl.command == "help") {
+    if (cl.args.size() > 1)
+      cl.errors.push_back("help takes one command, got " + std::to_string(cl.args.size()));
+    else if (cl.args.size() == 1 && !knownCommand(cl.args.front()))
+      cl.errors.push_back(unknownCommand(cl.args.front()));
+  }
   if (cl.logLevel != "debug" && cl.logLevel != "info" && cl.logLevel != "warn" &&
       cl.logLevel != "error")
     cl.errors.push_back("--log.level must be debug, info, warn or error, got \"" + cl.logLevel +
@@ -88,6 +119,7 @@ CommandLine parseCommandLine(int argc, const char* const* argv) {
     cl.errors.push_back("--log.format must be logfmt or json, got \"" + cl.logFormat + "\"");
   if (cl.format != "table" && cl.format != "json")
     cl.errors.push_back("--format must be table or json, got \"" + cl.format + "\"");
+  parseAutoReloadInterval(cl);
   if (cl.command == "check-config" && cl.configFile.empty() && !cl.args.empty()) {
     cl.configFile = cl.args.front();
     cl.args.erase(cl.args.begin());

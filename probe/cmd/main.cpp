@@ -12,12 +12,18 @@ int main(int argc, char** argv) {
   const CommandLine cl = parseCommandLine(argc, argv);
   if (!cl.errors.empty()) {
     for (const auto& e : cl.errors) std::cerr << "envprobe: error: " << e << "\n";
-    std::cerr << "Try 'envprobe --help'.\n";
+    const bool known = commandUsageText(cl.command).has_value() && cl.command != "help";
+    std::cerr << "Try 'envprobe " << (known ? cl.command + " " : "") << "--help'.\n";
     return 2;
   }
-  if (cl.command == "help" || cl.command.empty()) {
-    std::cout << usageText();
-    return cl.command.empty() ? 2 : 0;
+  if (cl.command.empty()) {
+    std::cerr << usageText() << "\nenvprobe: error: no command given\n";
+    return 2;
+  }
+  if (cl.command == "help") {
+    // parseCommandLine refused an unknown command, so the topic has a text.
+    std::cout << (cl.args.empty() ? usageText() : commandUsageText(cl.args.front()).value_or(""));
+    return 0;
   }
   if (cl.command == "version") {
     std::cout << "envprobe, version " << ENVPROBE_VERSION << "\n";

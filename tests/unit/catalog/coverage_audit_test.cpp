@@ -281,3 +281,65 @@ TEST_CASE("coverage audit: one service listing a name twice in two spellings", "
   CHECK(errors[0] == file + ":6:5: error: services[0].hostnames: hostname \"SHOP.local.\" is "
                             "listed twice for environment \"dev\"");
 }
+
+TEST_CASE("coverage audit: the brief's spellings of one hostname clash", "[audit]") {
+  TempDir dir;
+  const auto file = dir.write("services.yaml", kEnvironments + R"(services:
+  - name: shop
+    hostnames: { internal: [], public: { dev: [], at: [], prod: [Shop.Example.com.] } }
+    checks: [{ name: home, http: {} }]
+  - name: blog
+    hostnames: { internal: [], public: { dev: [], at: [], prod: [shop.example.com] } }
+    checks: [{ name: home, http: {} }]
+)");
+  const auto report = auditCoverage(loadOk(file));
+  REQUIRE(report.diagnostics.errorCount() == 1);
+  CHECK(report.diagnostics.items()[0].format() ==
+        file + ":9:5: error: services[1].hostnames: hostname \"shop.example.com\" in "
+               "environment \"prod\" is also claimed by service \"shop\"");
+}
+
+TEST_CASE("coverage audit: a catalog without services is one warning", "[audit]") {
+  TempDir dir;
+  SECTION("an agent file: names its environment") {
+    const auto file = dir.write("at.yaml", "environment: at\n" + kEnvironments + "services: []\n");
+    const auto report = auditCoverage(loadOk(file));
+    CHECK_FALSE(report.diagnostics.hasErrors());
+    REQUIRE(report.diagnostics.items().size() == 1);  // not one more per environment
+    CHECK(report.diagnostics.items()[0].severity == Severity::Warning);
+    CHECK(report.diagnostics.items()[0].format() ==
+          file + ": warning: services: the catalog has no services; environment \"at\" would "
+                 "probe zero targets");
+  }
+  SECTION("a catalog on its own, without the services key") {
+    const auto file = dir.write("services.yaml", kEnvironments);
+    const auto report = auditCoverage(loadOk(file));
+    REQUIRE(report.diagnostics.items().size() == 1);
+    CHECK(report.diagnostics.items()[0].format() ==
+          file + ": warning: services: the catalog has no services; every environment would "
+                 "probe zero targets");
+  }
+  SECTION("a file that cannot be read adds nothing to its read error") {
+    const auto loaded = envprobe::loadConfig((dir.path() / "absent.yaml").string());
+    CHECK(loaded.diagnostics.hasErrors());
+    CHECK(auditCoverage(loaded.config).diagnostics.items().empty());
+  }
+}
+
+TEST_CASE("coverage audit: the agent's own environment with zero targets is named so",
+          "[audit]") {
+  TempDir dir;
+  const auto file = dir.write("at.yaml", "environment: at\n" + kEnvironments + R"(services:
+  - name: web
+    hostnames:
+      internal: { dev: [web.dev.local], at: [], prod: [web.prod.local] }
+      public: []
+    checks: [{ name: home, http: {} }]
+)");
+  const auto report = auditCoverage(loadOk(file));
+  CHECK_FALSE(report.diagnostics.hasErrors());
+  REQUIRE(report.diagnostics.warningCount() == 1);
+  CHECK(report.diagnostics.items()[0].format() ==
+        file + ":4:3: warning: environments.at: environment \"at\" would probe zero targets; it "
+               "is this agent's environment: run would probe nothing and once exits 2");
+}

@@ -278,3 +278,164 @@ TEST_CASE("cli: exit codes of --version, --help and bad invocations", "[cli][bin
     CHECK_THAT(run.err, Contains("check-config FILE"));
   }
 }
+
+TEST_CASE("cli: --config.auto-reload-interval is off by default and parsed as a duration",
+          "[cli]") {
+  using std::chrono::milliseconds;
+  const auto off = parse({"run"});
+  CHECK(off.autoReloadInterval.empty());
+  CHECK(off.autoReloadIntervalValue == milliseconds(0));
+  SECTION("with =") {
+    const auto cl = parse({"run", "--config.auto-reload-interval=30s"});
+    CHECK(cl.errors.empty());
+    CHECK(cl.autoReloadInterval == "30s");
+    CHECK(cl.autoReloadIntervalValue == milliseconds(30'000));
+  }
+  SECTION("with a separate value") {
+    const auto cl = parse({"--config.auto-reload-interval", "1m30s", "run"});
+    CHECK(cl.errors.empty());
+    CHECK(cl.command == "run");
+    CHECK(cl.autoReloadIntervalValue == milliseconds(90'000));
+  }
+  SECTION("0 and 0s turn it off") {
+    const std::string value = GENERATE(as<std::string>{}, "0", "0s");
+    const std::string flag = "--config.auto-reload-interval=" + value;
+    const auto cl = parse({"run", flag.c_str()});
+    CHECK(cl.errors.empty());
+    CHECK(cl.autoReloadIntervalValue == milliseconds(0));
+  }
+  SECTION("not a duration") {
+    const std::string value = GENERATE(as<std::string>{}, "x", "30", "-5s", "5 s", "2y", "");
+    const std::string flag = "--config.auto-reload-interval=" + value;
+    const auto cl = parse({"run", flag.c_str()});
+    if (value.empty()) {
+      CHECK(cl.errors.empty());  // an empty value is the default: off
+    } else {
+      REQUIRE(cl.errors.size() == 1);
+      CHECK(cl.errors[0] == "--config.auto-reload-interval \"" + value +
+                                "\": not a duration; write it like 30s, 5m or 1h30m (units ms, "
+                                "s, m, h, d; at most a year), or 0 to turn it off");
+    }
+  }
+  SECTION("without a value") {
+    CHECK(parse({"run", "--config.auto-reload-interval"}).errors ==
+          std::vector<std::string>{"flag --config.auto-reload-interval needs a value"});
+  }
+}
+
+TEST_CASE("cli: COMMAND --help and help COMMAND name the command to describe", "[cli]") {
+  using Strings = std::vector<std::string>;
+  for (const std::string command : {"run", "once", "check-config", "demo", "version", "help"}) {
+    INFO(command);
+    for (const auto& cl : {parse({command.c_str(), "--help"}), parse({"-h", command.c_str()}),
+                           parse({"help", command.c_str()})}) {
+      CHECK(cl.errors.empty());
+      CHECK(cl.command == "help");
+      CHECK(cl.args == Strings{command});
+    }
+  }
+  CHECK(parse({"--help"}).args.empty());
+  CHECK(parse({"help"}).args.empty());
+  // A command's positionals do not become help topics.
+  const auto checkConfig = parse({"check-config", "x.yaml", "--help"});
+  CHECK(checkConfig.args == Strings{"check-config"});
+  CHECK(checkConfig.configFile.empty());
+  CHECK(parse({"help", "run", "once"}).errors == Strings{"help takes one command, got 2"});
+}
+
+TEST_CASE("cli: an unknown command is a usage error, also as a help topic", "[cli]") {
+  const std::string expected = "unknown command \"frob\" (commands: run, once, check-config, "
+                               "demo, version, help)";
+  CHECK(parse({"frob"}).errors == std::vector<std::string>{expected});
+  CHECK(parse({"frob", "--help"}).errors == std::vector<std::string>{expected});
+  CHECK(parse({"help", "frob"}).errors == std::vector<std::string>{expected});
+  CHECK(parse({}).errors.empty());  // no command: main prints the overview and exits 2
+}
+
+TEST_CASE("cli: every command's help gives its usage, flags and exit codes", "[cli]") {
+  for (const auto& command : envprobe::commandNames()) {
+    INFO(command);
+    const auto text = envprobe::commandUsageText(command);
+    REQUIRE(text);
+    CHECK_THAT(*text, Catch::StartsWith("usage: envprobe " + command));
+    CHECK_THAT(*text, Contains("\nExit codes:\n  0  "));
+    CHECK_THAT(envprobe::usageText(), Contains("\n  " + command));
+  }
+  CHECK_FALSE(envprobe::commandUsageText("frob"));
+  CHECK_THAT(envprobe::usageText(), Contains("envprobe COMMAND --help"));
+  const auto run = *envprobe::commandUsageText("run");
+  for (const std::string part :
+       {"--config.file=FILE", "--config.auto-reload-interval=DURATION", "Default 0: off",
+        "--web.listen-address=ADDR", "--web.config.file=FILE", "--log.level=LEVEL",
+        "(default info)", "SIGHUP", "POST /-/reload", "/-/ready", "/-/healthy", "/metrics",
+        "keep their state", "the old configuration\nkeeps running",
+        "0  clean stop on SIGTERM or SIGINT", "1  cannot start"}) {
+    CHECK_THAT(run, Contains(part));
+  }
+  const auto once = *envprobe::commandUsageText("once");
+  CHECK_THAT(once, Contains("--format=FORMAT        table | json (default table)"));
+  CHECK_THAT(once, Contains("1  at least one target failed"));
+  CHECK_THAT(once, Contains("zero\n     targets"));
+  const auto checkConfig = *envprobe::commandUsageText("check-config");
+  CHECK_THAT(checkConfig, Contains("--list-targets"));
+  CHECK_THAT(checkConfig, Contains("0  valid (warnings allowed)"));
+  CHECK_THAT(*envprobe::commandUsageText("demo"), Contains("--demo.duration=DURATION"));
+}
+
+TEST_CASE("cli: help for a command exits 0 on stdout; a bad topic exits 2", "[cli][binary]") {
+  SECTION("run --help") {
+    const auto run = runEnvprobe("run --help");
+    CHECK(run.exitCode == 0);
+    CHECK(run.out == *envprobe::commandUsageText("run"));
+    CHECK(run.err.empty());
+  }
+  SECTION("help once") {
+    const auto run = runEnvprobe("help once");
+    CHECK(run.exitCode == 0);
+    CHECK(run.out == *envprobe::commandUsageText("once"));
+  }
+  SECTION("help frob") {
+    const auto run = runEnvprobe("help frob");
+    CHECK(run.exitCode == 2);
+    CHECK(run.out.empty());
+    CHECK_THAT(run.err, Contains("unknown command \"frob\""));
+  }
+  SECTION("no command: the overview, on stderr") {
+    const auto run = runEnvprobe("");
+    CHECK(run.exitCode == 2);
+    CHECK(run.out.empty());
+    CHECK_THAT(run.err, Contains("usage: envprobe"));
+    CHECK_THAT(run.err, Contains("error: no command given"));
+  }
+  SECTION("a bad flag value points at the command's help") {
+    const auto run = runEnvprobe("run --config.auto-reload-interval=soon");
+    CHECK(run.exitCode == 2);
+    CHECK_THAT(run.err, Contains("--config.auto-reload-interval \"soon\": not a duration"));
+    CHECK_THAT(run.err, Contains("Try 'envprobe run --help'."));
+  }
+}
+
+TEST_CASE("cli: once on a config with zero targets for its environment exits 2",
+          "[cli][binary]") {
+  TempDir dir;
+  dir.write("services.yaml", R"(environments: { at: { tier: nonprod }, prod: { tier: prod } }
+services:
+  - name: web
+    hostnames: { internal: { at: [], prod: [web.prod.local] }, public: [] }
+    checks: [{ name: home, http: {} }]
+)");
+  const auto agent = dir.write("at.yaml", "environment: at\ninclude: [services.yaml]\n");
+  const auto run = runEnvprobe("once --config.file=" + quoted(agent));
+  INFO("stdout:\n" << run.out << "\nstderr:\n" << run.err);
+  CHECK(run.exitCode == 2);
+  CHECK(run.out.empty());
+  CHECK_THAT(run.err, Contains("warning: environments.at: environment \"at\" would probe zero "
+                               "targets"));
+  CHECK_THAT(run.err, Contains("error: " + agent + ": environment \"at\" expands to zero "
+                               "targets (catalog from " + (dir.path() / "services.yaml").string() +
+                               "); nothing to probe, so nothing passed"));
+  // check-config shows the same warning and still passes.
+  const auto check = runEnvprobe("check-config " + quoted(agent));
+  CHECK(check.exitCode == 0);
+  CHECK_THAT(check.err, Contains("would probe zero targets; it is this agent's environment"));
+}

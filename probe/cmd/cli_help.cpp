@@ -1,0 +1,177 @@
+// The texts of `envprobe --help` and `envprobe COMMAND --help` (also `envprobe help COMMAND`).
+// Each command's text gives its usage, its flags with their defaults and its exit codes.
+#include "probe/cmd/cli.hpp"
+
+namespace envprobe {
+
+namespace {
+
+const char* const kLogFlags = R"(  --log.level=LEVEL      debug | info | warn | error (default info).
+  --log.format=FORMAT    logfmt | json (default logfmt).
+)";
+
+const char* const kRunText = R"(usage: envprobe run --config.file=FILE [<flags>]
+
+Run the agent: probe every target of the config's environment on its schedule, push failures
+to Alertmanager (if configured) and serve on --web.listen-address:
+  /metrics           probe results under blackbox_exporter's names, and envprobe_* agent metrics
+  /                  the status page; /api/v1/targets the same as JSON
+  /-/healthy         200 while the process serves
+  /-/ready           200 once the agent is ready to serve its probe results, 503 before
+  /-/reload          POST: reload the configuration, like SIGHUP
+
+Reloading: SIGHUP or `POST /-/reload` reloads the configuration live. Targets that did not
+change keep their state (series, alert state, schedule); added ones start, removed ones stop.
+A file that fails to load or validate is reported with its errors, and the old configuration
+keeps running.
+SIGTERM and SIGINT stop the agent cleanly: probing stops, probes in flight are cancelled,
+pending alerts are delivered for at most 3s.
+
+Flags:
+  --config.file=FILE     The agent config file, e.g. config/at.yaml (required).
+  --config.auto-reload-interval=DURATION
+                         Every DURATION, check the config files (the agent file, its includes,
+                         the secret files it names) and reload when their content changed,
+                         e.g. 30s. Default 0: off (reload on SIGHUP or POST /-/reload only).
+  --web.listen-address=ADDR
+                         Address for /metrics, the status page and the API (default: the
+                         config's `listen:`, else ":9470"). IPv4 or a hostname.
+  --web.config.file=FILE Basic auth for the endpoint, in Prometheus' web config format
+                         (default: none, no auth).
+)";
+
+const char* const kRunExit = R"(
+Exit codes:
+  0  clean stop on SIGTERM or SIGINT
+  1  cannot start: no or an invalid config, cannot listen, an unusable web config
+  2  usage error: unknown command or flag, a flag without or with a bad value
+)";
+
+const char* const kOnceText = R"(usage: envprobe once --config.file=FILE [--format=table|json]
+
+Probe every target of the config's environment once, print one row per target (and address):
+env, service, check, hostname, visibility, address, result, duration, reason. For deploy
+pipelines.
+
+Flags:
+  --config.file=FILE     The agent config file, e.g. config/at.yaml (required).
+  --format=FORMAT        table | json (default table).
+)";
+
+const char* const kOnceExit = R"(
+Exit codes:
+  0  every target passed
+  1  at least one target failed
+  2  usage error, no or an invalid config, or a config whose environment expands to zero
+     targets (nothing would be checked)
+)";
+
+const char* const kCheckConfigText = R"(usage: envprobe check-config FILE [--list-targets]
+
+Validate an agent file (or a catalog on its own) with its includes and secret files, audit the
+catalog's coverage and print the service x environment matrix. Every error and warning is
+printed with file:line:column; warnings (e.g. an environment with zero targets) do not fail.
+
+Flags:
+  FILE, --config.file=FILE
+                         The file to check (required).
+  --list-targets         Also print every target of the file's environment (default off).
+)";
+
+const char* const kCheckConfigExit = R"(
+Exit codes:
+  0  valid (warnings allowed)
+  1  invalid: errors, every one printed
+  2  usage error: no file given, unknown flag
+)";
+
+const char* const kDemoText = R"(usage: envprobe demo [--demo.duration=DURATION] [--web.listen-address=ADDR]
+
+Start a built-in site on loopback that answers only its internal hostname, and probe it under
+both of its names: the public one fails with 400 "Invalid Hostname". No network needed.
+
+Flags:
+  --demo.duration=DURATION
+                         Stop after this long, e.g. 20s (default: run until SIGINT/SIGTERM).
+  --web.listen-address=ADDR
+                         Address for /metrics and the status page (default: a free port on
+                         127.0.0.1).
+)";
+
+const char* const kDemoExit = R"(
+Exit codes:
+  0  stopped after --demo.duration, or on SIGINT/SIGTERM
+  1  cannot start
+  2  usage error, e.g. a bad --demo.duration
+)";
+
+const char* const kVersionText = R"(usage: envprobe version (or envprobe --version)
+
+Print the version.
+
+Exit codes:
+  0  always
+)";
+
+const char* const kHelpText = R"(usage: envprobe help [COMMAND] (or envprobe [COMMAND] --help, -h)
+
+Without COMMAND, list the commands and the flags; with it, that command's usage, flags and
+exit codes.
+
+Exit codes:
+  0  help printed
+  2  unknown command
+)";
+
+}  // namespace
+
+std::string usageText() {
+  return R"(usage: envprobe [<flags>] <command> [<args>]
+
+Synthetic probes for every hostname of every service, per environment.
+
+Commands:
+  check-config FILE    Validate a config and its catalog; print the coverage matrix.
+                       --list-targets also prints every target the agent would probe.
+  run                  Run the agent: probe on schedule, serve /metrics and the status page.
+                       SIGHUP or POST /-/reload reloads the config live.
+  once                 Probe every target once, print one row per target, exit 1 if any failed.
+                       --format=table|json
+  demo                 Start a built-in site on loopback and probe it (no network needed).
+                       --demo.duration=20s stops it after that long.
+  version              Show the version.
+  help [COMMAND]       Show this help, or a command's.
+
+Run 'envprobe COMMAND --help' (or 'envprobe help COMMAND') for a command's flags, their
+defaults and its exit codes.
+
+Flags:
+  -h, --help                 Show this help (after a command: that command's help).
+      --version              Show the version.
+      --config.file=FILE     The agent config file (e.g. config/at.yaml).
+      --config.auto-reload-interval=DURATION
+                             run: reload when the config files changed, checked every
+                             DURATION (default 0: off).
+      --web.listen-address=ADDR
+                             Address for /metrics and the status page (default ":9470").
+      --web.config.file=FILE Basic auth for the endpoint, in Prometheus' web config format
+                             (basic_auth_users: {user: bcrypt hash}).
+      --log.level=LEVEL      debug | info | warn | error (default info).
+      --log.format=FORMAT    logfmt | json (default logfmt).
+
+Exit code 2 is a usage error for every command: an unknown command or flag, a flag without or
+with a bad value.
+)";
+}
+
+std::optional<std::string> commandUsageText(const std::string& command) {
+  if (command == "run") return std::string(kRunText) + kLogFlags + kRunExit;
+  if (command == "once") return std::string(kOnceText) + kLogFlags + kOnceExit;
+  if (command == "check-config") return std::string(kCheckConfigText) + kCheckConfigExit;
+  if (command == "demo") return std::string(kDemoText) + kLogFlags + kDemoExit;
+  if (command == "version") return std::string(kVersionText);
+  if (command == "help") return std::string(kHelpText);
+  return std::nullopt;
+}
+
+}  // namespace envprobe
