@@ -13,6 +13,7 @@
 #include "probe/web/web_config.hpp"
 #include "probe/config/address_rules.hpp"
 #include "probe/metrics/internal_errors_metric.hpp"
+#include "probe/metrics/process_metrics.hpp"
 #include "probe/base/logging.hpp"
 #include "probe/io/signal_watcher.hpp"
 #include "probe/web/status_page.hpp"
@@ -89,6 +90,7 @@ int serveAgent(AgentConfig config, const std::string& listen, Duration stopAfter
     server = std::make_unique<HttpServer>(
         listen, std::vector<std::shared_ptr<prometheus::Collectable>>{
                     agent->registry(), agent->probeMetrics(),
+                    std::make_shared<ProcessCollector>(),
                     std::make_shared<InternalErrorsMetric>()},
         web);
   } catch (const std::exception& e) {
