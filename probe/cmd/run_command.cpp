@@ -18,6 +18,7 @@
 #include "probe/web/web_config.hpp"
 #include "probe/config/address_rules.hpp"
 #include "probe/metrics/internal_errors_metric.hpp"
+#include "probe/metrics/process_metrics.hpp"
 #include "probe/base/logging.hpp"
 #include "probe/io/signal_watcher.hpp"
 #include "probe/web/status_page.hpp"
@@ -135,7 +136,7 @@ int serveAgent(AgentConfig config, const ServeOptions& options) {
         options.listen,
         std::vector<std::shared_ptr<prometheus::Collectable>>{
             runtime->agent().registry(), runtime->agent().probeMetrics(),
-            std::make_shared<InternalErrorsMetric>()},
+            std::make_shared<ProcessCollector>(), std::make_shared<InternalErrorsMetric>()},
         options.web);
   } catch (const std::exception& e) {
     logError("cannot start", {{"err", e.what()}});

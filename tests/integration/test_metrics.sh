@@ -2,8 +2,9 @@
 # ctest-labels: hostile
 # The daemon's /metrics: with nginx as in the forgotten-hostname test and a 1 s interval,
 # `envprobe run` exposes probe_success 1 for the internal name and 0 for the public one,
-# status 400 and an http_status failure count for the public one, its own envprobe_* health;
-# the text passes `promtool check metrics`; SIGTERM stops the agent with exit code 0.
+# status 400 and an http_status failure count for the public one, its own envprobe_* health,
+# the six process_* series of every exporter; the text passes `promtool check metrics`;
+# SIGTERM stops the agent with exit code 0.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -77,7 +78,7 @@ while :; do
   sleep 0.3
 done
 pass "probe_success series for both hostnames after $((SECONDS - deadline + 15))s"
-grep -E '^(probe_|envprobe_)' "$scrape" | grep -v '_bucket{' | sed 's/^/   /'
+grep -E '^(probe_|envprobe_|process_)' "$scrape" | grep -v '_bucket{' | sed 's/^/   /'
 
 # one_value NAME LABEL=VALUE...: the value of the one matching sample, or a "<...>" note.
 one_value() {
@@ -106,6 +107,23 @@ n=$(metric_values "$scrape" envprobe_build_info | grep -c . || true)
 expect_num "envprobe_build_info series" "$n" ">=" 1
 n=$(metric_values "$scrape" envprobe_targets | grep -c . || true)
 expect_num "envprobe_targets series" "$n" ">=" 1
+
+step "process metrics, as every Prometheus exporter has them"
+for name in process_cpu_seconds_total process_resident_memory_bytes process_virtual_memory_bytes \
+  process_open_fds process_max_fds process_start_time_seconds; do
+  grep -q "^# TYPE $name " "$scrape" || fail "no # TYPE line for $name"
+done
+expect_eq "process_cpu_seconds_total type" counter \
+  "$(awk '$2 == "TYPE" && $3 == "process_cpu_seconds_total" { print $4 }' "$scrape")"
+expect_num "process_cpu_seconds_total" "$(one_value process_cpu_seconds_total)" ">=" 0
+expect_num "process_resident_memory_bytes" "$(one_value process_resident_memory_bytes)" ">" 1000000
+expect_num "process_virtual_memory_bytes" "$(one_value process_virtual_memory_bytes)" ">" \
+  "$(one_value process_resident_memory_bytes)"
+expect_num "process_open_fds" "$(one_value process_open_fds)" ">=" 3
+expect_num "process_max_fds" "$(one_value process_max_fds)" ">=" "$(one_value process_open_fds)"
+started=$(one_value process_start_time_seconds)
+expect_num "process_start_time_seconds (now $(date +%s))" "$started" ">" "$(($(date +%s) - 120))"
+expect_num "process_start_time_seconds (now $(date +%s))" "$started" "<=" "$(($(date +%s) + 2))"
 
 step "promtool check metrics"
 rc=0
