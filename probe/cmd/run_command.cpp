@@ -7,6 +7,7 @@
 #include "probe/alerting/delivery/alert_router.hpp"
 #include "probe/alerting/delivery/alertmanager_client.hpp"
 #include "probe/cmd/agent_commands.hpp"
+#include "probe/cmd/diagnostics_output.hpp"
 #include "probe/config/yaml/config_loader.hpp"
 #include "probe/catalog/coverage_audit.hpp"
 #include "probe/web/http_server.hpp"
@@ -27,7 +28,7 @@ std::optional<AgentConfig> loadAgentConfig(const std::string& file, std::ostream
   LoadResult loaded = loadConfig(file);
   Diagnostics all = loaded.diagnostics;
   all.append(auditCoverage(loaded.config).diagnostics);
-  for (const auto& d : all.items()) err << d.format() << "\n";
+  printDiagnostics(all, err);
   if (all.hasErrors()) return std::nullopt;
   // The YAML trees are gone; hand their memory back instead of keeping it as the agent's RSS.
   malloc_trim(0);
