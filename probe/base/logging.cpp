@@ -1,6 +1,9 @@
 #include "probe/base/logging.hpp"
 
+#include <atomic>
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 
@@ -14,7 +17,8 @@ namespace envprobe {
 
 namespace {
 
-bool jsonFormat = false;
+std::atomic<LogFormat> currentFormat{LogFormat::Logfmt};
+std::function<void(std::string_view)> testSink;
 
 std::string timestamp() {
   const auto now = std::chrono::system_clock::now();
@@ -81,13 +85,55 @@ std::string logfmtKey(std::string_view k) {
   return out;
 }
 
+// A number as text: integers in full, doubles in their shortest round-trip form.
+std::string numberText(const LogField::Value& value) {
+  char buf[64];
+  std::to_chars_result r{};
+  if (const auto* i = std::get_if<std::int64_t>(&value)) {
+    r = std::to_chars(buf, buf + sizeof buf, *i);
+  } else if (const auto* u = std::get_if<std::uint64_t>(&value)) {
+    r = std::to_chars(buf, buf + sizeof buf, *u);
+  } else {
+    const double d = std::get<double>(value);
+    if (std::isnan(d)) return "NaN";
+    if (std::isinf(d)) return d > 0 ? "+Inf" : "-Inf";
+    r = std::to_chars(buf, buf + sizeof buf, d);
+  }
+  return std::string(buf, r.ptr);
+}
+
+std::string logfmtField(const LogField::Value& value) {
+  if (const auto* s = std::get_if<std::string>(&value)) return logfmtValue(*s);
+  if (const auto* b = std::get_if<bool>(&value)) return *b ? "true" : "false";
+  return numberText(value);
+}
+
+nlohmann::ordered_json jsonField(const LogField::Value& value) {
+  return std::visit(
+      [](const auto& v) -> nlohmann::ordered_json {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, double>) {
+          if (!std::isfinite(v)) return nullptr;  // JSON has no NaN or Infinity
+        }
+        return v;
+      },
+      value);
+}
+
+std::string formatCurrent(std::string_view level, std::string_view msg, LogFields fields) {
+  return logFormat() == LogFormat::Json ? formatJsonLine(timestamp(), level, msg, fields)
+                                        : formatLogfmtLine(timestamp(), level, msg, fields);
+}
+
 void emit(spdlog::level::level_enum level, std::string_view msg, LogFields fields) {
   auto logger = spdlog::default_logger_raw();
   if (!logger->should_log(level)) return;
   const auto name = spdlog::level::to_string_view(level);
-  const std::string_view levelName(name.data(), name.size());
-  const std::string line = jsonFormat ? formatJsonLine(timestamp(), levelName, msg, fields)
-                                      : formatLogfmtLine(timestamp(), levelName, msg, fields);
+  const std::string line = formatCurrent(std::string_view(name.data(), name.size()), msg, fields);
+  if (testSink) {
+    testSink(line);
+    return;
+  }
   logger->log(level, line);
 }
 
@@ -97,7 +143,7 @@ std::string formatLogfmtLine(std::string_view ts, std::string_view level, std::s
                              LogFields fields) {
   std::string line = "ts=" + logfmtValue(ts) + " level=" + logfmtValue(level) +
                      " msg=" + logfmtValue(msg);
-  for (const auto& [k, v] : fields) line += " " + logfmtKey(k) + "=" + logfmtValue(v);
+  for (const auto& f : fields) line += " " + logfmtKey(f.key) + "=" + logfmtField(f.value);
   return line;
 }
 
@@ -107,17 +153,29 @@ std::string formatJsonLine(std::string_view ts, std::string_view level, std::str
   j["ts"] = ts;
   j["level"] = level;
   j["msg"] = msg;
-  for (const auto& [k, v] : fields) j[makeValidUtf8(k)] = v;
+  for (const auto& f : fields) j[makeValidUtf8(f.key)] = jsonField(f.value);
   // replace: invalid UTF-8 in a value becomes U+FFFD instead of an exception.
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 void setupLogging(const std::string& level, const std::string& format) {
-  jsonFormat = format == "json";
+  setLogFormat(format == "json" ? LogFormat::Json : LogFormat::Logfmt);
   auto logger = spdlog::stderr_logger_mt("envprobe");
   logger->set_pattern("%v");  // lines are formatted whole by emit()
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(level == "warn" ? "warning" : level));
+}
+
+LogFormat logFormat() { return currentFormat.load(std::memory_order_relaxed); }
+
+void setLogFormat(LogFormat format) { currentFormat.store(format, std::memory_order_relaxed); }
+
+std::string formatLogLine(std::string_view level, std::string_view msg, LogFields fields) {
+  return formatCurrent(level, msg, fields);
+}
+
+void setLogSinkForTest(std::function<void(std::string_view line)> sink) {
+  testSink = std::move(sink);
 }
 
 void logDebug(std::string_view msg, LogFields fields) { emit(spdlog::level::debug, msg, fields); }

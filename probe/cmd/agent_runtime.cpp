@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "probe/base/logging.hpp"
+#include "probe/cmd/diagnostics_output.hpp"
 
 namespace envprobe {
 
@@ -32,16 +33,7 @@ std::string describe(const Diagnostics& diagnostics) {
 }
 
 void logDiagnostics(const Diagnostics& diagnostics) {
-  for (const auto& d : diagnostics.items()) {
-    const bool error = d.severity == Severity::Error;
-    auto log = error ? &logError : &logWarn;
-    log(error ? "config reload: error" : "config reload: warning",
-        {{"file", d.where.file},
-         {"line", std::to_string(d.where.line)},
-         {"col", std::to_string(d.where.column)},
-         {"key", d.keyPath},
-         {"err", d.message}});
-  }
+  for (const auto& d : diagnostics.items()) logDiagnostic(d);
 }
 
 }  // namespace
@@ -138,7 +130,7 @@ void AgentRuntime::stop(Duration bound) {
   loop_.run();
   if (alerts_->undelivered() > 0)
     logWarn("stopping with undelivered alerts",
-            {{"alerts", std::to_string(alerts_->undelivered())}});
+            {{"alerts", alerts_->undelivered()}});
 }
 
 ReloadOutcome AgentRuntime::apply(ReloadCandidate& candidate, ReloadTrigger trigger) {
@@ -182,13 +174,13 @@ ReloadOutcome AgentRuntime::apply(ReloadCandidate& candidate, ReloadTrigger trig
   reloadTime_->Set(wallSeconds());
   const std::size_t targets = diff.added.size() + diff.changed.size() + diff.unchanged.size();
   logInfo("config reloaded", {{"trigger", how},
-                              {"targets", std::to_string(targets)},
-                              {"added", std::to_string(diff.added.size())},
-                              {"removed", std::to_string(diff.removed.size())},
-                              {"changed", std::to_string(diff.changed.size())},
-                              {"unchanged", std::to_string(diff.unchanged.size())},
-                              {"load_seconds", std::to_string(candidate.loadSeconds)},
-                              {"apply_seconds", std::to_string(applySeconds)}});
+                              {"targets", targets},
+                              {"added", diff.added.size()},
+                              {"removed", diff.removed.size()},
+                              {"changed", diff.changed.size()},
+                              {"unchanged", diff.unchanged.size()},
+                              {"load_seconds", candidate.loadSeconds},
+                              {"apply_seconds", applySeconds}});
   std::ostringstream summary;
   summary << "config reloaded: " << targets << " targets (" << diff.added.size() << " added, "
           << diff.removed.size() << " removed, " << diff.changed.size() << " changed, "

@@ -1,12 +1,11 @@
 #include "probe/cmd/check_config_command.hpp"
 
-#include <algorithm>
-#include <tuple>
-
 #include "probe/catalog/catalog_expander.hpp"
 #include "probe/config/yaml/config_loader.hpp"
 #include "probe/catalog/coverage_audit.hpp"
+#include "probe/base/logging.hpp"
 #include "probe/base/text_table.hpp"
+#include "probe/cmd/diagnostics_output.hpp"
 
 namespace envprobe {
 
@@ -17,15 +16,6 @@ std::string joinNames(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
   return out;
-}
-
-void printDiagnostics(const Diagnostics& diags, std::ostream& err) {
-  std::vector<Diagnostic> sorted = diags.items();
-  std::stable_sort(sorted.begin(), sorted.end(), [](const Diagnostic& a, const Diagnostic& b) {
-    return std::tie(a.where.file, a.where.line, a.where.column) <
-           std::tie(b.where.file, b.where.line, b.where.column);
-  });
-  for (const auto& d : sorted) err << d.format() << "\n";
 }
 
 }  // namespace
@@ -42,6 +32,14 @@ int runCheckConfig(const CommandLine& cl, std::ostream& out, std::ostream& err) 
   all.append(report.diagnostics);
   printDiagnostics(all, err);
   if (all.hasErrors()) {
+    if (logFormat() == LogFormat::Json) {
+      err << formatLogLine("error", "config invalid",
+                           {{"file", cl.configFile},
+                            {"errors", all.errorCount()},
+                            {"warnings", all.warningCount()}})
+          << "\n";
+      return 1;
+    }
     err << "FAILED: " << cl.configFile << ": " << all.errorCount() << " error(s), "
         << all.warningCount() << " warning(s)\n";
     return 1;

@@ -12,6 +12,7 @@
 #include "probe/cmd/agent_commands.hpp"
 #include "probe/cmd/agent_runtime.hpp"
 #include "probe/cmd/config_reloader.hpp"
+#include "probe/cmd/diagnostics_output.hpp"
 #include "probe/config/yaml/config_loader.hpp"
 #include "probe/catalog/coverage_audit.hpp"
 #include "probe/web/http_server.hpp"
@@ -46,7 +47,7 @@ std::optional<AgentConfig> loadAgentConfig(const std::string& file, std::ostream
     return std::nullopt;
   }
   AgentFile loaded = loadAgentFile(file);
-  for (const auto& d : loaded.diagnostics.items()) err << d.format() << "\n";
+  printDiagnostics(loaded.diagnostics, err);
   // The YAML trees are gone; hand their memory back instead of keeping it as the agent's RSS.
   malloc_trim(0);
   return std::move(loaded.config);
@@ -126,7 +127,7 @@ int serveAgent(AgentConfig config, const ServeOptions& options) {
       reloader->request(ReloadTrigger::Signal);
       return;
     }
-    logInfo("stopping", {{"signal", std::to_string(signal)}});
+    logInfo("stopping", {{"signal", strsignal(signal)}});
     loop.stop();
   });
   std::unique_ptr<HttpServer> server;
@@ -158,9 +159,9 @@ int serveAgent(AgentConfig config, const ServeOptions& options) {
   runtime->setDefaultExternalUrl("http://" + hostName() + ":" + std::to_string(server->port()));
   logInfo("starting envprobe", {{"version", ENVPROBE_VERSION},
                                 {"env", runtime->config().environment},
-                                {"targets", std::to_string(runtime->agent().targetCount())},
+                                {"targets", runtime->agent().targetCount()},
                                 {"listen", options.listen},
-                                {"port", std::to_string(server->port())}});
+                                {"port", server->port()}});
   runtime->start();
   if (options.stopAfter.count() > 0)
     loop.addTimer(loop.now() + options.stopAfter, [&loop] { loop.stop(); });

@@ -82,6 +82,7 @@ Agent::Agent(const AgentConfig& config, EventLoop& loop)
                        static_cast<std::uint64_t>(std::random_device{}())},
       std::move(observer));
   sessions_->addSink(*metricsSink_);
+  sessions_->addSink(stateLogSink_);
   for (auto& target : prepareTargets(config)) sessions_->add(std::move(target));
   agentMetrics_.setTargets(sessions_->size());
 }

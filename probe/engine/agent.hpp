@@ -12,6 +12,7 @@
 #include "probe/config/config_model.hpp"
 #include "probe/engine/pool_judge.hpp"
 #include "probe/engine/session_table.hpp"
+#include "probe/engine/state_log_sink.hpp"
 #include "probe/io/curl_driver.hpp"
 #include "probe/io/curl_transport.hpp"
 #include "probe/io/reloadable_resolver.hpp"
@@ -68,6 +69,7 @@ class Agent {
   PoolJudge judge_;
   ProbeIo io_;
   std::unique_ptr<MetricsSink> metricsSink_;
+  StateLogSink stateLogSink_{loop_};  // "target down" / "target recovered"
   std::vector<std::unique_ptr<ListenerSink>> listenerSinks_;
   std::unique_ptr<SessionTable> sessions_;
   std::atomic<bool> ready_{false};

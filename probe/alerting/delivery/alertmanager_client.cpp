@@ -301,7 +301,7 @@ void AlertmanagerClient::onAnswer(Target& t, bool transferred, const std::string
           "alertmanager refused a batch, sending it in halves to find the refused alerts",
           {{"alertmanager", t.name},
            {"err", err},
-           {"alerts", std::to_string(count)},
+           {"alerts", count},
            {"answer", sanitizedAnswer(t.answer)}});
       t.bisect.split(t.sending);
       t.sending.clear();
@@ -316,7 +316,7 @@ void AlertmanagerClient::onAnswer(Target& t, bool transferred, const std::string
   }
   t.failure->Increment(static_cast<double>(count));
   logWarn("alertmanager unreachable, alerts kept queued",
-          {{"alertmanager", t.name}, {"err", err}, {"queued", std::to_string(t.queue.size())}});
+          {{"alertmanager", t.name}, {"err", err}, {"queued", t.queue.size()}});
   if (t.sendingPart) t.bisect.retryLater(t.sending);
   scheduleRetry(t);
 }
