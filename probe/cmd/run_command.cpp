@@ -127,7 +127,7 @@ int serveAgent(AgentConfig config, const ServeOptions& options) {
       reloader->request(ReloadTrigger::Signal);
       return;
     }
-    logInfo("stopping", {{"signal", strsignal(signal)}});
+    logInfo("stopping", {{"signal", signal}});
     loop.stop();
   });
   std::unique_ptr<HttpServer> server;
