@@ -47,7 +47,7 @@ void AlertRouter::reconfigure(std::shared_ptr<const AgentConfig> config) {
   tracker_.reconfigure(config_->alerting);
   addMaintenanceGauges();
   updateGauges(wallNow_());
-  dispatch();  // a window that ended with the reload releases its held alerts now
+  dispatch();  // a window removed by the reload releases its held alerts within a second
 }
 
 bool AlertRouter::held(const AlertSubject& subject, SystemTime now) const {
