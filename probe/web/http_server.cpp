@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "probe/web/basic_auth.hpp"
+#include "probe/web/bind_check.hpp"
 
 namespace envprobe {
 
@@ -94,7 +95,9 @@ HttpServer::HttpServer(const std::string& listen,
   try {
     server_ = std::make_unique<CivetServer>(civetOptions);
   } catch (const CivetException& e) {
-    throw std::runtime_error("cannot listen on " + listen + ": " + e.what());
+    const auto reason = bindFailure(listen);
+    throw std::runtime_error("cannot listen on " + listen + ": " +
+                             (reason ? *reason : std::string(e.what())));
   }
   handle("/metrics", [collectables = std::move(collectables)](const Request&) {
     std::vector<prometheus::MetricFamily> families;

@@ -1,4 +1,5 @@
 #include "probe/web/http_server.hpp"
+#include "probe/web/bind_check.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -21,7 +22,8 @@ namespace {
 const std::string kHash = "$2b$04$T7.ox6bJECJvUrmtHJZGROiFcC/WuuldgN3RkgAFHzxd.8Sj7QZ3G";
 
 // One blocking HTTP/1.0 exchange with the server on loopback; returns the whole response.
-std::string get(int port, const std::string& path, const std::string& headers = "") {
+std::string get(int port, const std::string& path, const std::string& headers = "",
+                const std::string& method = "GET") {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) throw std::runtime_error("socket failed");
   sockaddr_in addr{};
@@ -32,7 +34,8 @@ std::string get(int port, const std::string& path, const std::string& headers = 
     ::close(fd);
     throw std::runtime_error("connect failed");
   }
-  const std::string request = "GET " + path + " HTTP/1.0\r\nHost: t\r\n" + headers + "\r\n";
+  const std::string request =
+      method + " " + path + " HTTP/1.0\r\nHost: t\r\n" + headers + "\r\n";
   if (::send(fd, request.data(), request.size(), 0) != static_cast<ssize_t>(request.size())) {
     ::close(fd);
     throw std::runtime_error("send failed");
@@ -95,4 +98,33 @@ TEST_CASE("http server: a handler that throws answers 500 and the server goes on
   REQUIRE(port > 0);
   CHECK_THAT(get(port, "/boom"), StartsWith("HTTP/1.1 500"));
   CHECK_THAT(get(port, "/-/healthy"), StartsWith("HTTP/1.1 200"));
+}
+
+TEST_CASE("http server: POST routes; the wrong method answers 405", "[web]") {
+  HttpServer server("127.0.0.1:0", {});
+  server.handlePost("/-/reload", [](const HttpServer::Request& r) {
+    return HttpResponse{200, "text/plain", "posted " + r.method + "\n"};
+  });
+  const int port = server.port();
+  CHECK_THAT(get(port, "/-/reload", "Content-Length: 0\r\n", "POST"), Contains("posted POST"));
+  CHECK_THAT(get(port, "/-/reload", "Content-Length: 0\r\n", "PUT"), Contains("posted POST"));
+  const std::string wrong = get(port, "/-/reload");
+  CHECK_THAT(wrong, StartsWith("HTTP/1.1 405"));
+  CHECK_THAT(wrong, Contains("Allow: POST, PUT"));
+  CHECK_THAT(get(port, "/metrics", "Content-Length: 0\r\n", "POST"), StartsWith("HTTP/1.1 405"));
+  CHECK_THAT(get(port, "/-/reloadx", "Content-Length: 0\r\n", "POST"), StartsWith("HTTP/1.1 404"));
+}
+
+TEST_CASE("http server: a port in use is reported in the system's words", "[web]") {
+  HttpServer first("127.0.0.1:0", {});
+  const std::string taken = "127.0.0.1:" + std::to_string(first.port());
+  try {
+    HttpServer second(taken, {});
+    FAIL("a second server bound " << taken);
+  } catch (const std::runtime_error& e) {
+    CHECK_THAT(std::string(e.what()), Contains("cannot listen on " + taken));
+    CHECK_THAT(std::string(e.what()), Contains("Address already in use"));
+  }
+  CHECK(envprobe::bindFailure(taken) == std::optional<std::string>("Address already in use"));
+  CHECK_FALSE(envprobe::bindFailure("127.0.0.1:0").has_value());
 }
