@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -20,14 +21,28 @@ const char* toString(ReloadTrigger trigger) {
   return "unknown";
 }
 
-std::string configFingerprint(const std::string& file, const std::vector<std::string>& includes) {
+std::vector<std::string> watchedFiles(const AgentConfig& config) {
+  std::vector<std::string> files{config.file};
+  files.insert(files.end(), config.includes.begin(), config.includes.end());
+  for (const auto& service : config.catalog.services)
+    for (const auto& check : service.checks)
+      if (check.http)
+        files.insert(files.end(), check.http->secrets.files.begin(),
+                     check.http->secrets.files.end());
+  std::sort(files.begin() + 1, files.end());
+  files.erase(std::unique(files.begin() + 1, files.end()), files.end());
+  return files;
+}
+
+std::string configFingerprint(const std::vector<std::string>& files) {
   // A change detector, not a security boundary: a hash per file and its size.
   std::string out;
-  std::vector<std::string> files{file};
-  files.insert(files.end(), includes.begin(), includes.end());
   for (const auto& path : files) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) return "";
+    if (!in) {
+      out += "unreadable;";  // a file that comes back is a change too
+      continue;
+    }
     std::ostringstream text;
     text << in.rdbuf();
     const std::string content = text.str();
@@ -43,7 +58,7 @@ ReloadCandidate loadReloadCandidate(const std::string& file) {
   AgentFile loaded = loadAgentFile(file);
   candidate.diagnostics = std::move(loaded.diagnostics);
   if (loaded.config) {
-    candidate.fingerprint = configFingerprint(loaded.config->file, loaded.config->includes);
+    candidate.fingerprint = configFingerprint(watchedFiles(*loaded.config));
     auto config = std::make_shared<AgentConfig>(std::move(*loaded.config));
     candidate.targets = prepareTargets(*config);
     candidate.config = std::move(config);
@@ -57,8 +72,8 @@ ReloadCandidate loadReloadCandidate(const std::string& file) {
 ConfigReloader::ConfigReloader(EventLoop& loop, const AgentConfig& running, Apply apply)
     : loop_(loop),
       file_(running.file),
-      fingerprint_(configFingerprint(running.file, running.includes)),
-      includes_(running.includes),
+      files_(watchedFiles(running)),
+      fingerprint_(configFingerprint(files_)),
       apply_(std::move(apply)),
       watchTimer_(loop) {}
 
@@ -89,15 +104,16 @@ void ConfigReloader::startLoad() {
   // Only file checks asked: read the files, load only when they changed.
   bool onlyFileChecks = true;
   for (const auto& w : current_) onlyFileChecks &= w.trigger == ReloadTrigger::FileChange;
-  worker_ = std::thread([this, file = file_, fingerprint = fingerprint_, includes = includes_,
-                         onlyFileChecks, alive = alive_] {
+  worker_ = std::thread([this, file = file_, fingerprint = fingerprint_, files = files_,
+                         failed = failedFingerprint_, onlyFileChecks, alive = alive_] {
     ReloadCandidate candidate;
-    bool unchanged = false;
-    if (onlyFileChecks) {
-      // The includes of the running config; a changed include list changes the agent file.
-      unchanged = !fingerprint.empty() && configFingerprint(file, includes) == fingerprint;
-    }
+    // The files of the running config as they are now; a changed list of includes or secret
+    // files changes the agent file or an include. A file check skips content already applied,
+    // and content that already failed (it was logged once).
+    const std::string now = configFingerprint(files);
+    const bool unchanged = onlyFileChecks && (now == fingerprint || now == failed);
     if (!unchanged) candidate = loadReloadCandidate(file);
+    candidate.tried = now;
     auto result = std::make_shared<ReloadCandidate>(std::move(candidate));
     loop_.post([this, result, unchanged, alive] {
       if (*alive) finished(std::move(*result), unchanged);
@@ -116,10 +132,17 @@ void ConfigReloader::finished(ReloadCandidate candidate, bool unchanged) {
     outcome = ReloadOutcome{true, true, "the config files did not change"};
   } else {
     const ReloadTrigger trigger = waiters.empty() ? ReloadTrigger::Api : waiters.front().trigger;
+    // Taken before apply, which may take the config.
+    std::vector<std::string> files = candidate.config ? watchedFiles(*candidate.config) : files_;
+    std::string fingerprint = candidate.fingerprint;
+    std::string tried = candidate.tried;
     outcome = apply_(candidate, trigger);
-    if (outcome.ok && candidate.config) {
-      fingerprint_ = candidate.fingerprint;
-      includes_ = candidate.config->includes;
+    if (outcome.ok) {
+      files_ = std::move(files);
+      fingerprint_ = std::move(fingerprint);
+      failedFingerprint_.clear();
+    } else {
+      failedFingerprint_ = std::move(tried);
     }
   }
   for (auto& w : waiters)

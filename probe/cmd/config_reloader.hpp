@@ -26,7 +26,8 @@ struct ReloadCandidate {
   std::shared_ptr<AgentConfig> config;  // null when the file is not usable; the applier may adjust it
   std::vector<std::shared_ptr<ProbeTarget>> targets;
   Diagnostics diagnostics;  // every error and warning, file:line:col
-  std::string fingerprint;  // of the agent file and its includes, as read
+  std::string fingerprint;  // of its watchedFiles, as read
+  std::string tried;        // of the running config's watched files, before loading
   double loadSeconds = 0;
 };
 
@@ -38,8 +39,10 @@ struct ReloadOutcome {
 
 // Loads, audits and prepares an agent file (any thread). The same checks as at start.
 ReloadCandidate loadReloadCandidate(const std::string& file);
-// SHA-256 of the agent file's and its includes' contents; empty when one cannot be read.
-std::string configFingerprint(const std::string& file, const std::vector<std::string>& includes);
+// The files a config was read from: the agent file, its includes, the secret files it names.
+std::vector<std::string> watchedFiles(const AgentConfig& config);
+// A digest of the files' contents (an unreadable file counts as such).
+std::string configFingerprint(const std::vector<std::string>& files);
 
 class ConfigReloader {
  public:
@@ -70,8 +73,9 @@ class ConfigReloader {
 
   EventLoop& loop_;
   std::string file_;
-  std::string fingerprint_;  // of the config applied last
-  std::vector<std::string> includes_;
+  std::vector<std::string> files_;  // watchedFiles of the config applied last
+  std::string fingerprint_;         // of those files, when it was loaded
+  std::string failedFingerprint_;   // of the running config's files when a reload failed
   Apply apply_;
   std::thread worker_;
   bool busy_ = false;

@@ -75,6 +75,7 @@ struct TlsOptions {
 struct CheckSecrets {
   std::vector<std::pair<std::string, std::string>> headers;  // incl. Authorization: Bearer ...
   std::string query;  // "name=value&..." percent-encoded, appended to the request URL
+  std::vector<std::string> files;  // the files the values were read from (watched for changes)
   bool empty() const { return headers.empty() && query.empty(); }
   bool operator==(const CheckSecrets&) const = default;
 };

@@ -25,6 +25,7 @@ std::string trimNewlines(std::string text) {
 struct SecretRead {
   std::string value;
   std::string error;  // empty: read
+  std::string file;   // the file read, resolved against the config file's directory
 };
 
 SecretRead failed(std::string why) { return {"", std::move(why)}; }
@@ -45,7 +46,7 @@ SecretRead readSecretFile(const std::string& configFile, const std::string& path
   text << in.rdbuf();
   std::string value = trimNewlines(text.str());
   if (value.empty()) return failed(name + " is empty");
-  return {std::move(value), ""};
+  return {std::move(value), "", file.string()};
 }
 
 SecretRead readSecretEnv(const std::string& variable) {
@@ -60,7 +61,7 @@ SecretRead readSecretEnv(const std::string& variable) {
 // secret's value.
 template <typename Use>
 void readMap(const YamlContext& ctx, const MapReader& http, const std::string& key, bool fromFile,
-             Use use) {
+             std::vector<std::string>& files, Use use) {
   auto node = http.get(key);
   if (!node) return;
   const std::string path = http.childPath(key);
@@ -79,6 +80,7 @@ void readMap(const YamlContext& ctx, const MapReader& http, const std::string& k
       continue;
     }
     use(it->first, itemPath, name, secret.value);
+    if (!secret.file.empty()) files.push_back(secret.file);
   }
 }
 
@@ -108,14 +110,16 @@ void parseSecrets(const YamlContext& ctx, const MapReader& http, HttpCheckSpec& 
     const YAML::Node where = *http.get("bearer_token_file");
     if (!token.error.empty())
       ctx.error(where, http.childPath("bearer_token_file"), token.error);
-    else
+    else {
       addHeader(where, http.childPath("bearer_token_file"), "Authorization",
                 "Bearer " + token.value);
+      secrets.files.push_back(token.file);
+    }
   }
-  readMap(ctx, http, "headers_from_file", true, addHeader);
-  readMap(ctx, http, "headers_from_env", false, addHeader);
-  readMap(ctx, http, "query_from_file", true, addQuery);
-  readMap(ctx, http, "query_from_env", false, addQuery);
+  readMap(ctx, http, "headers_from_file", true, secrets.files, addHeader);
+  readMap(ctx, http, "headers_from_env", false, secrets.files, addHeader);
+  readMap(ctx, http, "query_from_file", true, secrets.files, addQuery);
+  readMap(ctx, http, "query_from_env", false, secrets.files, addQuery);
 }
 
 }  // namespace envprobe
