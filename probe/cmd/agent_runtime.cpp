@@ -3,6 +3,7 @@
 #include <prometheus/registry.h>
 
 #include <sstream>
+#include <utility>
 
 #include "probe/base/logging.hpp"
 #include "probe/cmd/diagnostics_output.hpp"
@@ -162,12 +163,11 @@ ReloadOutcome AgentRuntime::apply(ReloadCandidate& candidate, ReloadTrigger trig
     logError("config reload: error", {{"file", config->file}, {"err", e.what()}});
     return fail(std::string(config->file) + ": error: " + e.what() + "\n");
   }
-  config_ = config;
+  candidate.retired = std::exchange(config_, config);
   configureAlerting();
   if (listenFromConfig_ && !config_->listen.empty() && config_->listen != listen_)
     logWarn("listen address changed in the config; it takes effect on restart",
             {{"listening", listen_}, {"configured", config_->listen}});
-  candidate.targets.clear();
   const double applySeconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   reloadOk_->Set(1);

@@ -81,6 +81,7 @@ ConfigReloader::~ConfigReloader() {
   stop();
   *alive_ = false;
   if (worker_.joinable()) worker_.join();
+  if (disposer_.joinable()) disposer_.join();
 }
 
 void ConfigReloader::request(ReloadTrigger trigger, Done done) {
@@ -144,6 +145,9 @@ void ConfigReloader::finished(ReloadCandidate candidate, bool unchanged) {
     } else {
       failedFingerprint_ = std::move(tried);
     }
+    // A 100k-target config takes a while to free: not on the loop.
+    if (disposer_.joinable()) disposer_.join();
+    disposer_ = std::thread([garbage = std::move(candidate)] {});
   }
   for (auto& w : waiters)
     if (w.done) w.done(outcome);

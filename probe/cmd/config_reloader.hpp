@@ -29,6 +29,8 @@ struct ReloadCandidate {
   std::string fingerprint;  // of its watchedFiles, as read
   std::string tried;        // of the running config's watched files, before loading
   double loadSeconds = 0;
+  // What apply replaced (the old config); freed with the candidate, off the loop.
+  std::shared_ptr<const void> retired;
 };
 
 struct ReloadOutcome {
@@ -78,6 +80,7 @@ class ConfigReloader {
   std::string failedFingerprint_;   // of the running config's files when a reload failed
   Apply apply_;
   std::thread worker_;
+  std::thread disposer_;  // frees an applied candidate and what it replaced, off the loop
   bool busy_ = false;
   bool stopped_ = false;
   std::vector<Waiter> current_;  // answered by the load in progress
