@@ -129,4 +129,38 @@ sed 's/^/   /' "$EP_TMP/nginx/access.log"
 expect_eq "requests answered 200 (via 127.0.0.1)" 1 "$(grep -c 'status=200 ' <<<"$log" || true)"
 expect_eq "requests answered 500 (via 127.0.0.2)" 1 "$(grep -c 'status=500 ' <<<"$log" || true)"
 
+step "a running agent follows a reload of dns.servers from A to B (no restart)"
+agent_port=$(free_port)
+live="$EP_TMP/live.yaml"
+agent_config "$live" "$dns_a" "$name"
+sed -i 's/interval: 5s, timeout: 2s/interval: 1s, timeout: 1s/' "$live"
+start_bg_direct agent "$ENVPROBE" --config.file="$live" --web.listen-address="127.0.0.1:$agent_port" run
+agent_pid=$BG_PID
+wait_tcp agent "$agent_pid" 127.0.0.1 "$agent_port"
+# status_code_now: the target's probe_http_status_code in a fresh scrape (empty before a probe).
+status_code_now() {
+  curl -s "http://127.0.0.1:$agent_port/metrics" >"$EP_TMP/live.prom"
+  metric_values "$EP_TMP/live.prom" probe_http_status_code hostname="$name" | head -n 1
+}
+wait_status() {
+  local want="$1" deadline=$((SECONDS + 10)) seen=""
+  while ((SECONDS < deadline)); do
+    seen=$(status_code_now)
+    [[ "$seen" == "$want" ]] && break
+    sleep 0.2
+  done
+  expect_eq "$2" "$want" "$seen"
+}
+wait_status 200 "via dnsmasq A: status 200"
+sed -i "s/127.0.0.1:$dns_a/127.0.0.1:$dns_b/" "$live"
+kill -HUP "$agent_pid"
+wait_status 500 "after SIGHUP, via dnsmasq B: status 500 (the wrong horizon's nginx)"
+sed -i "s/127.0.0.1:$dns_b/127.0.0.1:$dns_a/" "$live"
+expect_eq "POST /-/reload back to A" 200 \
+  "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$agent_port/-/reload")"
+wait_status 200 "after the reload back, via dnsmasq A: status 200"
+kill -TERM "$agent_pid"
+wait_exit "$agent_pid" 10
+expect_eq "agent exit code" 0 "$EXIT_CODE"
+
 finish "split-horizon DNS (dns_split_horizon)"
