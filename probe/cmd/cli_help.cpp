@@ -36,8 +36,9 @@ Flags:
   --web.listen-address=ADDR
                          Address for /metrics, the status page and the API (default: the
                          config's `listen:`, else ":9470"). IPv4 or a hostname.
-  --web.config.file=FILE Basic auth for the endpoint, in Prometheus' web config format
-                         (default: none, no auth).
+  --web.config.file=FILE TLS (tls_server_config) and basic auth (basic_auth_users) for the
+                         endpoint, in Prometheus' web config format (default: none: plain
+                         HTTP, no auth).
 )";
 
 const char* const kRunExit = R"(
@@ -154,8 +155,8 @@ Flags:
                              DURATION (default 0: off).
       --web.listen-address=ADDR
                              Address for /metrics and the status page (default ":9470").
-      --web.config.file=FILE Basic auth for the endpoint, in Prometheus' web config format
-                             (basic_auth_users: {user: bcrypt hash}).
+      --web.config.file=FILE TLS and basic auth for the endpoint, in Prometheus' web config
+                             format (tls_server_config, basic_auth_users: {user: bcrypt hash}).
       --log.level=LEVEL      debug | info | warn | error (default info).
       --log.format=FORMAT    logfmt | json (default logfmt).
 

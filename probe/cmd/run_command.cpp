@@ -156,7 +156,8 @@ int serveAgent(AgentConfig config, const ServeOptions& options) {
     if (options.autoReloadInterval.count() > 0) reloader->watchFiles(options.autoReloadInterval);
   }
   runtime->setListen(options.listen, options.listenFromConfig);
-  runtime->setDefaultExternalUrl("http://" + hostName() + ":" + std::to_string(server->port()));
+  runtime->setDefaultExternalUrl((options.web.web.tls ? "https://" : "http://") + hostName() +
+                                 ":" + std::to_string(server->port()));
   logInfo("starting envprobe", {{"version", ENVPROBE_VERSION},
                                 {"env", runtime->config().environment},
                                 {"targets", runtime->agent().targetCount()},

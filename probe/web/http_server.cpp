@@ -5,12 +5,14 @@
 #include <CivetServer.h>
 #include <prometheus/text_serializer.h>
 
+#include <chrono>
 #include <mutex>
 #include <string_view>
 #include <stdexcept>
 
 #include "probe/web/basic_auth.hpp"
 #include "probe/web/bind_check.hpp"
+#include "probe/web/tls_front.hpp"
 
 namespace envprobe {
 
@@ -26,6 +28,11 @@ bool listensOnAllInterfaces(const std::string& listen) {
 }
 
 namespace {
+
+int civetPort(CivetServer& server) {
+  const auto ports = server.getListeningPorts();
+  return ports.empty() ? 0 : ports.front();
+}
 
 void send(mg_connection* conn, const HttpResponse& response, const char* extraHeaders = "") {
   mg_printf(conn,
@@ -70,19 +77,13 @@ class HttpServer::Dispatcher : public CivetHandler {
 HttpServer::HttpServer(const std::string& listen,
                        std::vector<std::shared_ptr<prometheus::Collectable>> collectables,
                        HttpServerOptions options) {
-  if (options.web.tls)
-    // Debian bookworm's civetweb 1.15 loads libssl at run time and looks up
-    // SSL_get_peer_certificate, which OpenSSL 3 no longer exports; every TLS connection then
-    // calls a null pointer. Refuse rather than crash on the first client.
-    throw std::runtime_error(
-        "tls_server_config: TLS is not available in this build (the system civetweb 1.15 "
-        "crashes with OpenSSL 3); terminate TLS in a proxy in front of the agent, or remove "
-        "tls_server_config");
   if (!options.web.basicAuthUsers.empty())
     auth_ = std::make_unique<BasicAuth>(options.web.basicAuthUsers);
   dispatcher_ = std::make_unique<Dispatcher>(*this);
   const std::vector<std::string> civetOptions = {
-      "listening_ports", civetListeningPorts(listen),
+      // With TLS, civetweb serves plain HTTP on an ephemeral loopback port behind the TLS front
+      // end (its own TLS needs symbols OpenSSL 3 no longer exports).
+      "listening_ports", options.web.tls ? "127.0.0.1:0" : civetListeningPorts(listen),
       "num_threads", std::to_string(options.numThreads),
       // Whole-request budget for reading the request line and headers: an idle or byte-by-byte
       // client gives its thread back after this.
@@ -111,9 +112,15 @@ HttpServer::HttpServer(const std::string& listen,
   });
   handle("/-/healthy", [](const Request&) { return HttpResponse{200, "text/plain", "OK\n"}; });
   server_->addHandler("/", dispatcher_.get());
+  if (options.web.tls) {
+    TlsFrontOptions front;
+    front.limits.requestHeadTimeout = std::chrono::milliseconds(options.requestTimeoutMs);
+    tls_ = std::make_unique<TlsFront>(listen, *options.web.tls, civetPort(*server_), front);
+  }
 }
 
 HttpServer::~HttpServer() {
+  tls_.reset();  // no new requests reach civetweb
   if (server_) server_->close();
 }
 
@@ -152,8 +159,7 @@ HttpResponse HttpServer::dispatch(const Request& request) const {
 }
 
 int HttpServer::port() const {
-  const auto ports = server_->getListeningPorts();
-  return ports.empty() ? 0 : ports.front();
+  return tls_ ? tls_->port() : civetPort(*server_);
 }
 
 }  // namespace envprobe

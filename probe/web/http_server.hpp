@@ -4,7 +4,8 @@
 //
 // Hardened against its own clients: enough worker threads and a request timeout that idle or
 // slow connections (each holds one civetweb thread until the timeout) cannot starve scrapes;
-// exact-path routing; optional basic auth (web config) in front of every path.
+// exact-path routing; optional basic auth (web config) in front of every path; optional TLS,
+// terminated by a front end of our own (tls_front.hpp) with civetweb behind it on loopback.
 #include <prometheus/collectable.h>
 
 #include <functional>
@@ -21,6 +22,7 @@ class CivetServer;
 namespace envprobe {
 
 class BasicAuth;
+class TlsFront;
 
 struct HttpResponse {
   int status = 200;
@@ -45,8 +47,8 @@ class HttpServer {
   };
   using Handler = std::function<HttpResponse(const Request& request)>;
 
-  // listen: ":9470", "127.0.0.1:9470". Throws std::runtime_error when it cannot bind or the
-  // web config asks for what this build cannot do (TLS, see http_server.cpp).
+  // listen: ":9470", "127.0.0.1:9470" (and "[::1]:9470" with TLS). Throws std::runtime_error
+  // when it cannot bind or the web config's TLS settings cannot be used (see tls_front.hpp).
   // /metrics serves the collectables' families.
   HttpServer(const std::string& listen,
              std::vector<std::shared_ptr<prometheus::Collectable>> collectables,
@@ -57,7 +59,7 @@ class HttpServer {
   void handle(const std::string& path, Handler handler);
   // POST or PUT on exactly `path`; other methods there answer 405.
   void handlePost(const std::string& path, Handler handler);
-  // The bound port (useful with port 0).
+  // The bound port (useful with port 0); with TLS, the TLS front end's.
   int port() const;
 
  private:
@@ -74,6 +76,7 @@ class HttpServer {
   std::unique_ptr<BasicAuth> auth_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<CivetServer> server_;
+  std::unique_ptr<TlsFront> tls_;  // with tls_server_config: TLS in front of civetweb
 };
 
 // "envprobe.local:9470" style listen address -> civetweb's listening_ports syntax.

@@ -79,14 +79,15 @@ TEST_CASE("http server: basic auth guards every path, known or not", "[web]") {
   CHECK_THAT(get(port, "/metricsfoo", right), StartsWith("HTTP/1.1 404"));
 }
 
-TEST_CASE("http server: a TLS web config is refused with the reason", "[web]") {
+TEST_CASE("http server: a TLS web config with unusable files is refused with the reason",
+          "[web]") {
   HttpServerOptions options;
   envprobe::TlsServerConfig tls;
-  tls.certFile = "a.crt";
-  tls.keyFile = "a.key";
+  tls.certFile = "/nonexistent/a.crt";
+  tls.keyFile = "/nonexistent/a.key";
   options.web.tls = tls;
   CHECK_THROWS_WITH(HttpServer("127.0.0.1:0", {}, options),
-                    Contains("tls_server_config: TLS is not available in this build"));
+                    Contains("tls_server_config.cert_file \"/nonexistent/a.crt\": cannot load"));
 }
 
 TEST_CASE("http server: a handler that throws answers 500 and the server goes on", "[web]") {
