@@ -1,12 +1,16 @@
 #include "probe/cmd/config_reloader.hpp"
 
+#include <glob.h>
 #include <malloc.h>
 
 #include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <sstream>
+#include <system_error>
+#include <utility>
 
+#include "probe/base/internal_errors.hpp"
 #include "probe/cmd/agent_commands.hpp"
 #include "probe/engine/agent.hpp"
 
@@ -21,7 +25,7 @@ const char* toString(ReloadTrigger trigger) {
   return "unknown";
 }
 
-std::vector<std::string> watchedFiles(const AgentConfig& config) {
+WatchSet watchedFiles(const AgentConfig& config) {
   std::vector<std::string> files{config.file};
   files.insert(files.end(), config.includes.begin(), config.includes.end());
   for (const auto& service : config.catalog.services)
@@ -31,13 +35,21 @@ std::vector<std::string> watchedFiles(const AgentConfig& config) {
                      check.http->secrets.files.end());
   std::sort(files.begin() + 1, files.end());
   files.erase(std::unique(files.begin() + 1, files.end()), files.end());
-  return files;
+  return WatchSet{std::move(files), config.includePatterns};
 }
 
-std::string configFingerprint(const std::vector<std::string>& files) {
-  // A change detector, not a security boundary: a hash per file and its size.
+std::string configFingerprint(const WatchSet& watch) {
+  // A change detector, not a security boundary: a hash per file and its size, and what each
+  // include pattern matches (a new file in an included directory is a change).
   std::string out;
-  for (const auto& path : files) {
+  for (const auto& pattern : watch.patterns) {
+    glob_t matches{};
+    if (glob(pattern.c_str(), 0, nullptr, &matches) == 0)
+      for (std::size_t i = 0; i < matches.gl_pathc; ++i) out += matches.gl_pathv[i] + std::string("\n");
+    globfree(&matches);
+    out += ";";
+  }
+  for (const auto& path : watch.files) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
       out += "unreadable;";  // a file that comes back is a change too
@@ -72,8 +84,8 @@ ReloadCandidate loadReloadCandidate(const std::string& file) {
 ConfigReloader::ConfigReloader(EventLoop& loop, const AgentConfig& running, Apply apply)
     : loop_(loop),
       file_(running.file),
-      files_(watchedFiles(running)),
-      fingerprint_(configFingerprint(files_)),
+      watch_(watchedFiles(running)),
+      fingerprint_(configFingerprint(watch_)),
       apply_(std::move(apply)),
       watchTimer_(loop) {}
 
@@ -102,24 +114,42 @@ void ConfigReloader::request(ReloadTrigger trigger, Done done) {
 void ConfigReloader::startLoad() {
   busy_ = true;
   if (worker_.joinable()) worker_.join();
-  // Only file checks asked: read the files, load only when they changed.
+  // Only file checks asked: read the files, load only when they changed. Content that already
+  // failed is logged once, then tried again only every kRetryFailed (the fix may be in a file
+  // the running config does not name, such as a new include).
   bool onlyFileChecks = true;
   for (const auto& w : current_) onlyFileChecks &= w.trigger == ReloadTrigger::FileChange;
-  worker_ = std::thread([this, file = file_, fingerprint = fingerprint_, files = files_,
-                         failed = failedFingerprint_, onlyFileChecks, alive = alive_] {
-    ReloadCandidate candidate;
-    // The files of the running config as they are now; a changed list of includes or secret
-    // files changes the agent file or an include. A file check skips content already applied,
-    // and content that already failed (it was logged once).
-    const std::string now = configFingerprint(files);
-    const bool unchanged = onlyFileChecks && (now == fingerprint || now == failed);
-    if (!unchanged) candidate = loadReloadCandidate(file);
-    candidate.tried = now;
-    auto result = std::make_shared<ReloadCandidate>(std::move(candidate));
-    loop_.post([this, result, unchanged, alive] {
-      if (*alive) finished(std::move(*result), unchanged);
+  const bool retryFailed = loop_.now() - failedAt_ >= kRetryFailed;
+  try {
+    worker_ = std::thread([this, file = file_, fingerprint = fingerprint_, watch = watch_,
+                           failed = retryFailed ? std::string() : failedFingerprint_,
+                           onlyFileChecks, alive = alive_] {
+      ReloadCandidate candidate;
+      // The running config's files as they are before reading: a change while the load runs
+      // is seen by the next check.
+      const std::string before = configFingerprint(watch);
+      const bool unchanged = onlyFileChecks && (before == fingerprint || before == failed);
+      if (!unchanged) {
+        try {
+          candidate = loadReloadCandidate(file);
+        } catch (const std::exception& e) {  // bad_alloc, a filesystem error: never fatal
+          candidate = ReloadCandidate{};
+          candidate.diagnostics.error(SourceLocation{file, 0, 0}, "",
+                                      std::string("cannot load: ") + e.what());
+        }
+      }
+      candidate.tried = before;
+      auto result = std::make_shared<ReloadCandidate>(std::move(candidate));
+      loop_.post([this, result, unchanged, alive] {
+        if (*alive) finished(std::move(*result), unchanged);
+      });
     });
-  });
+  } catch (const std::system_error& e) {  // no thread: answer now, try again next time
+    busy_ = false;
+    const ReloadOutcome failed{false, false, std::string("cannot start a reload: ") + e.what()};
+    for (auto& w : std::exchange(current_, {}))
+      if (w.done) w.done(failed);
+  }
 }
 
 void ConfigReloader::finished(ReloadCandidate candidate, bool unchanged) {
@@ -133,17 +163,26 @@ void ConfigReloader::finished(ReloadCandidate candidate, bool unchanged) {
     outcome = ReloadOutcome{true, true, "the config files did not change"};
   } else {
     const ReloadTrigger trigger = waiters.empty() ? ReloadTrigger::Api : waiters.front().trigger;
-    // Taken before apply, which may take the config.
-    std::vector<std::string> files = candidate.config ? watchedFiles(*candidate.config) : files_;
-    std::string fingerprint = candidate.fingerprint;
+    // Taken before apply, which may take the config. When the set of files is the same, the
+    // fingerprint from before the load counts, so a change made while loading is not lost.
+    WatchSet watch = candidate.config ? watchedFiles(*candidate.config) : watch_;
+    std::string fingerprint =
+        watch.files == watch_.files && watch.patterns == watch_.patterns ? candidate.tried
+                                                                         : candidate.fingerprint;
     std::string tried = candidate.tried;
-    outcome = apply_(candidate, trigger);
+    try {
+      outcome = apply_(candidate, trigger);
+    } catch (const std::exception& e) {
+      reportInternalError("config reload", e.what());
+      outcome = ReloadOutcome{false, false, std::string("internal error: ") + e.what() + "\n"};
+    }
     if (outcome.ok) {
-      files_ = std::move(files);
+      watch_ = std::move(watch);
       fingerprint_ = std::move(fingerprint);
       failedFingerprint_.clear();
     } else {
       failedFingerprint_ = std::move(tried);
+      failedAt_ = loop_.now();
     }
     // A 100k-target config takes a while to free: not on the loop.
     if (disposer_.joinable()) disposer_.join();

@@ -41,10 +41,15 @@ struct ReloadOutcome {
 
 // Loads, audits and prepares an agent file (any thread). The same checks as at start.
 ReloadCandidate loadReloadCandidate(const std::string& file);
-// The files a config was read from: the agent file, its includes, the secret files it names.
-std::vector<std::string> watchedFiles(const AgentConfig& config);
-// A digest of the files' contents (an unreadable file counts as such).
-std::string configFingerprint(const std::vector<std::string>& files);
+// What a config was read from: the agent file, its includes, the secret files it names, and the
+// include patterns (a new file may match one).
+struct WatchSet {
+  std::vector<std::string> files;
+  std::vector<std::string> patterns;
+};
+WatchSet watchedFiles(const AgentConfig& config);
+// A digest of the files' contents (an unreadable file counts as such) and the patterns' matches.
+std::string configFingerprint(const WatchSet& watch);
 
 class ConfigReloader {
  public:
@@ -75,9 +80,11 @@ class ConfigReloader {
 
   EventLoop& loop_;
   std::string file_;
-  std::vector<std::string> files_;  // watchedFiles of the config applied last
-  std::string fingerprint_;         // of those files, when it was loaded
-  std::string failedFingerprint_;   // of the running config's files when a reload failed
+  WatchSet watch_;                 // of the config applied last
+  std::string fingerprint_;        // of those files, when it was loaded
+  std::string failedFingerprint_;  // of the running config's files when a reload failed
+  EventLoop::TimePoint failedAt_{};
+  static constexpr auto kRetryFailed = std::chrono::minutes(1);
   Apply apply_;
   std::thread worker_;
   std::thread disposer_;  // frees an applied candidate and what it replaced, off the loop

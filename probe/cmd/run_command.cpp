@@ -65,11 +65,27 @@ std::string hostName() {
 constexpr auto kAlertFlushBound = std::chrono::seconds(3);
 // How long POST /-/reload waits for its answer (a 100k-target catalog loads in about 10 s).
 constexpr auto kReloadAnswerBound = std::chrono::minutes(5);
+// POST /-/reload requests waiting at once; more are answered 503 at once, so reload requests
+// can never hold the threads /metrics and /-/healthy need.
+constexpr int kMaxReloadWaiters = 4;
+
+// The state POST /-/reload shares between HTTP threads and the shutdown sequence.
+struct ReloadGate {
+  std::atomic<bool> stopping{false};
+  std::atomic<int> waiting{0};
+};
 
 // POST /-/reload, answered on an HTTP thread: the reload runs on the loop and its worker; this
 // thread waits for the outcome, giving up when the agent stops.
-HttpResponse reloadOverHttp(EventLoop& loop, ConfigReloader& reloader,
-                            const std::shared_ptr<std::atomic<bool>>& stopping) {
+HttpResponse reloadOverHttp(EventLoop& loop, ConfigReloader& reloader, ReloadGate& gate) {
+  if (gate.waiting.fetch_add(1) >= kMaxReloadWaiters) {
+    gate.waiting.fetch_sub(1);
+    return {503, "text/plain; charset=utf-8", "too many reload requests waiting; retry\n"};
+  }
+  struct Leave {
+    ReloadGate& gate;
+    ~Leave() { gate.waiting.fetch_sub(1); }
+  } leave{gate};
   auto promise = std::make_shared<std::promise<ReloadOutcome>>();
   auto answer = promise->get_future();
   loop.post([&reloader, promise] {
@@ -78,7 +94,7 @@ HttpResponse reloadOverHttp(EventLoop& loop, ConfigReloader& reloader,
   });
   const auto until = std::chrono::steady_clock::now() + kReloadAnswerBound;
   while (answer.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
-    if (stopping->load() || std::chrono::steady_clock::now() > until)
+    if (gate.stopping.load() || std::chrono::steady_clock::now() > until)
       return {503, "text/plain; charset=utf-8", "the agent is shutting down or busy; retry\n"};
   }
   const ReloadOutcome outcome = answer.get();
@@ -144,14 +160,14 @@ int serveAgent(AgentConfig config, const ServeOptions& options) {
     return 1;
   }
   addRoutes(*server, *runtime);
-  auto stopping = std::make_shared<std::atomic<bool>>(false);
+  auto gate = std::make_shared<ReloadGate>();
   if (options.reloadable) {
     reloader = std::make_unique<ConfigReloader>(
         loop, runtime->config(), [&runtime](ReloadCandidate& candidate, ReloadTrigger trigger) {
           return runtime->apply(candidate, trigger);
         });
-    server->handlePost("/-/reload", [&loop, &reloader, stopping](const HttpServer::Request&) {
-      return reloadOverHttp(loop, *reloader, stopping);
+    server->handlePost("/-/reload", [&loop, &reloader, gate](const HttpServer::Request&) {
+      return reloadOverHttp(loop, *reloader, *gate);
     });
     if (options.autoReloadInterval.count() > 0) reloader->watchFiles(options.autoReloadInterval);
   }
@@ -172,7 +188,7 @@ int serveAgent(AgentConfig config, const ServeOptions& options) {
   // Shutdown, in order: no more reloads (whoever waits is answered), stop probing (runs in
   // flight cancelled, so nothing new reaches the alerts), deliver what the alerts still owe
   // within a bound, stop serving, then destroy.
-  stopping->store(true);
+  gate->stopping.store(true);
   if (reloader) reloader->stop();
   runtime->stop(kAlertFlushBound);
   server.reset();

@@ -145,6 +145,7 @@ struct AgentConfig {
   std::string environment;  // empty: a catalog-only file
   SourceLocation environmentWhere;
   std::vector<std::string> includes;  // resolved file paths, in load order
+  std::vector<std::string> includePatterns;  // as globbed (relative to the agent file's dir)
   AgentDefaults defaults;
   DnsSettings dns;
   SchedulerSettings scheduler;

@@ -9,6 +9,15 @@
 
 namespace envprobe {
 
+namespace {
+
+// Queue at least as deep as the in-flight cap, so "queue full" means real overload.
+std::size_t verdictQueueDepth(const AgentConfig& config) {
+  return std::max<std::size_t>(1024, static_cast<std::size_t>(config.scheduler.maxInflight));
+}
+
+}  // namespace
+
 std::vector<std::shared_ptr<ProbeTarget>> prepareTargets(const AgentConfig& config) {
   std::map<const HttpCheckSpec*, std::shared_ptr<const HttpAssertions>> compiled;
   std::vector<std::shared_ptr<ProbeTarget>> out;
@@ -63,10 +72,7 @@ Agent::Agent(const AgentConfig& config, EventLoop& loop)
       resolver_(loop, config.dns),
       curl_(loop),
       http_(loop, curl_),
-      // Queue at least as deep as the in-flight cap, so "queue full" means real overload.
-      judge_(loop, VerdictPool::Options{2, std::max<std::size_t>(
-                                              1024, static_cast<std::size_t>(
-                                                        config.scheduler.maxInflight))}),
+      judge_(loop, VerdictPool::Options{2, verdictQueueDepth(config)}),
       io_{loop, resolver_, http_, judge_},
       metricsSink_(std::make_unique<MetricsSink>(*probeMetrics_, agentMetrics_)) {
   SessionTableObserver observer;
@@ -107,6 +113,7 @@ TargetDiff Agent::reconfigure(const AgentConfig& config,
   resolver_.reconfigure(config.dns);  // throws before anything changed
   sessions_->setLimits(config.scheduler.jitter,
                        static_cast<std::size_t>(config.scheduler.maxInflight));
+  judge_.pool().setMaxQueued(verdictQueueDepth(config));
   std::vector<std::shared_ptr<const ProbeTarget>> prepared(targets.begin(), targets.end());
   return sessions_->reconcile(prepared);
 }

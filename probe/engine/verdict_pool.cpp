@@ -29,6 +29,11 @@ VerdictPool::VerdictPool(Post post, Options options) : post_(std::move(post)), o
 
 VerdictPool::~VerdictPool() { shutdown(); }
 
+void VerdictPool::setMaxQueued(std::size_t maxQueued) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  options_.maxQueued = maxQueued;
+}
+
 VerdictPool::Ticket VerdictPool::submit(Observation observation, Evaluate evaluate,
                                         Completion completion) {
   Ticket ticket = kNoTicket;

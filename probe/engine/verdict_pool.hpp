@@ -57,6 +57,8 @@ class VerdictPool {
 
   explicit VerdictPool(Post post) : VerdictPool(std::move(post), Options{}) {}
   VerdictPool(Post post, Options options);
+  // A reload's new in-flight cap: the queue holds at least as many jobs.
+  void setMaxQueued(std::size_t maxQueued);
   ~VerdictPool();
   VerdictPool(const VerdictPool&) = delete;
   VerdictPool& operator=(const VerdictPool&) = delete;

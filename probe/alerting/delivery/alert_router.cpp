@@ -33,7 +33,11 @@ AlertRouter::AlertRouter(std::shared_ptr<const AgentConfig> config, Timers& time
   armTimer();
 }
 
-AlertRouter::~AlertRouter() = default;
+AlertRouter::~AlertRouter() {
+  // Alerting may be turned off by a reload: its gauges go with it instead of freezing.
+  for (auto& [key, gauge] : firingGauges_) firing_.Remove(gauge);
+  for (auto* gauge : maintenanceGauges_) maintenance_.Remove(gauge);
+}
 
 void AlertRouter::addMaintenanceGauges() {
   for (const auto& window : config_->maintenance)

@@ -1,5 +1,6 @@
 #include "probe/config/yaml/alerting_parser.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <map>
 
@@ -58,6 +59,11 @@ void parseAlerting(const YamlContext& ctx, const YAML::Node& node, AgentConfig& 
         ctx.error((*r.get("alertmanagers"))[i],
                   r.childPath("alertmanagers") + "[" + std::to_string(i) + "]",
                   "expected an http:// or https:// URL, got \"" + url + "\"");
+      else if (std::find(v->begin(), v->begin() + static_cast<std::ptrdiff_t>(i), url) !=
+               v->begin() + static_cast<std::ptrdiff_t>(i))
+        ctx.error((*r.get("alertmanagers"))[i],
+                  r.childPath("alertmanagers") + "[" + std::to_string(i) + "]",
+                  "\"" + url + "\" is listed twice; each Alertmanager once");
     }
     a.alertmanagers = *v;
   }

@@ -203,6 +203,9 @@ LoadResult loadConfig(const std::string& path) {
     std::vector<std::string> files;
     if (auto patterns = ctx.stringList(*includes, "include")) {
       for (std::size_t i = 0; i < patterns->size(); ++i) {
+        const std::string& pattern = (*patterns)[i];
+        config.includePatterns.push_back(
+            (fs::path(pattern).is_absolute() ? fs::path(pattern) : baseDir / pattern).string());
         for (auto& f : expandInclude(ctx, (*includes)[i], "include[" + std::to_string(i) + "]",
                                      baseDir, (*patterns)[i]))
           files.push_back(std::move(f));

@@ -100,6 +100,16 @@ TEST_CASE("reloader: file checks load only when a watched file changed", "[reloa
   CHECK(rig.reload(ReloadTrigger::FileChange).unchanged);
 }
 
+TEST_CASE("reloader: a file check sees a new file matching an include pattern", "[reload]") {
+  TempDir dir;
+  dir.write("conf.d/a.yaml", "services: []\n");
+  const std::string pattern = (dir.path() / "conf.d" / "*.yaml").string();
+  const WatchSet watch{{}, {pattern}};
+  const std::string before = configFingerprint(watch);
+  dir.write("conf.d/b.yaml", "services: []\n");
+  CHECK(configFingerprint(watch) != before);
+}
+
 TEST_CASE("reloader: a file check does not retry content that already failed", "[reload]") {
   ReloadRig rig;
   rig.dir.write("catalog.yaml", kCatalog + "  - name: [\n");
@@ -127,9 +137,10 @@ TEST_CASE("reloader: the watched files are the agent file, includes and secret f
   ReloadRig rig;
   AgentFile loaded = loadAgentFile(rig.file);
   REQUIRE(loaded.config);
-  const auto files = watchedFiles(*loaded.config);
-  REQUIRE(files.size() == 3);
-  CHECK(files[0] == rig.file);
-  CHECK(configFingerprint(files) == configFingerprint(files));
-  CHECK(configFingerprint({rig.file + ".missing"}) != configFingerprint({rig.file}));
+  const WatchSet watch = watchedFiles(*loaded.config);
+  REQUIRE(watch.files.size() == 3);
+  CHECK(watch.files[0] == rig.file);
+  CHECK(watch.patterns.size() == 1);
+  CHECK(configFingerprint(watch) == configFingerprint(watch));
+  CHECK(configFingerprint({{rig.file + ".missing"}, {}}) != configFingerprint({{rig.file}, {}}));
 }

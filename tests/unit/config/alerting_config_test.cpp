@@ -144,3 +144,14 @@ TEST_CASE("duration: limits reject overflow-sized values", "[config]") {
   CHECK_FALSE(envprobe::parseByteSize("17179869185GiB").has_value());
   CHECK(envprobe::parseByteSize("1GiB") == (1LL << 30));
 }
+
+TEST_CASE("alerting config: an Alertmanager listed twice is an error", "[alerting]") {
+  TempDir dir;
+  const auto file = dir.write("at.yaml", "environment: at\n"
+                                         "alerting:\n"
+                                         "  alertmanagers: [\"http://am:9093\", \"http://am:9093\"]\n" +
+                                             kCatalog);
+  CHECK_THAT(allErrors(loadConfig(file)),
+             Contains("at.yaml:3:37: error: alerting.alertmanagers[1]: \"http://am:9093\" is "
+                      "listed twice"));
+}
