@@ -1,5 +1,6 @@
 #pragma once
 // What one probe saw, as plain values. Filled by the HTTP adapter, judged by assertions.
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -38,6 +39,22 @@ struct CertificateFacts {
   bool verified = false;
 };
 
+// The TLS connection of the final response (HTTPS only), as blackbox_exporter reports it. Text
+// fields are valid UTF-8 and bounded (kMaxTlsLabelBytes) where they come from the certificate.
+struct TlsFacts {
+  static constexpr std::size_t kMaxTlsLabelBytes = 512;
+  bool present = false;            // a response came over TLS
+  std::string version;             // "TLS 1.3", "TLS 1.2", "TLS 1.1", "TLS 1.0" or "unknown"
+  std::string fingerprintSha256;   // the leaf's DER, SHA-256, lowercase hex
+  std::string subject;             // the leaf's, as Go prints a distinguished name
+  std::string issuer;              // likewise
+  std::string subjectAlternative;  // the leaf's DNS names, comma-joined
+  std::string serialNumber;        // lowercase hex, no leading zeros
+  bool chainVerified = false;      // the chain verified (not so with insecure_skip_verify
+                                   // and an untrusted certificate)
+  std::int64_t lastChainExpiryUnix = 0;  // earliest notAfter in the verified chain
+};
+
 struct Observation {
   TransportError transportError = TransportError::None;
   std::string transportDetail;  // curl / c-ares message
@@ -46,10 +63,12 @@ struct Observation {
   std::vector<std::pair<std::string, std::string>> headers;  // last response only
   std::string body;  // truncated at the body limit
   std::int64_t contentLength = -1;
+  std::int64_t uncompressedBodyLength = 0;  // body bytes after content decoding
   int redirects = 0;
   std::string redirectUrl;  // a 3xx hop's Location made absolute; followed by the prober
   bool ssl = false;
   CertificateFacts cert;
+  TlsFacts tls;
   PhaseTimes phases;
   double durationSeconds = 0;  // whole probe, including DNS
   double dnsSeconds = 0;

@@ -1,5 +1,7 @@
 #include "probe/catalog/catalog_expander.hpp"
 
+#include "probe/catalog/instance_label.hpp"
+
 namespace envprobe {
 
 namespace {
@@ -83,6 +85,7 @@ std::vector<Target> CatalogExpander::expand(const std::string& env) const {
     targets.insert(targets.end(), std::make_move_iterator(more.begin()),
                    std::make_move_iterator(more.end()));
   }
+  assignInstances(targets);
   return targets;
 }
 

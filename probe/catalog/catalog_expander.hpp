@@ -18,7 +18,9 @@ bool speaksFor(const HostnameSpec& spec, const std::string& env);
 class CatalogExpander {
  public:
   explicit CatalogExpander(const AgentConfig& config) : config_(config) {}
+  // Every target of the environment, each with its unique `instance` label.
   std::vector<Target> expand(const std::string& env) const;
+  // One service's targets, `instance` not assigned (it depends on all the targets).
   std::vector<Target> expandService(const ServiceDef& service, const std::string& env) const;
 
  private:

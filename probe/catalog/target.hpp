@@ -19,6 +19,9 @@ struct Target {
   Visibility visibility = Visibility::Internal;
   std::string backend;  // "host:port" the hostname is pinned to; empty = resolve the hostname
   std::string url;
+  // The `instance` label of its series (before "@<address>"): the redacted URL, made unique
+  // among the agent's targets by assignInstances (instance_label.hpp). Empty until assigned.
+  std::string instance;
   int port = 0;  // the URL's port (explicit or the scheme's default)
   Duration interval{0};
   Duration timeout{0};

@@ -9,7 +9,7 @@ bool sameDefinition(const Target& a, const Target& b) {
   return sameCheck && a.id == b.id && a.env == b.env && a.tier == b.tier &&
          a.service == b.service && a.check == b.check && a.hostname == b.hostname &&
          a.visibility == b.visibility && a.backend == b.backend && a.url == b.url &&
-         a.port == b.port && a.interval == b.interval && a.timeout == b.timeout &&
+         a.instance == b.instance && a.port == b.port && a.interval == b.interval && a.timeout == b.timeout &&
          a.addressMode == b.addressMode;
 }
 

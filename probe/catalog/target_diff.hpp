@@ -1,8 +1,8 @@
 #pragma once
 // What a config reload changes in the set of targets. Targets are matched by their stable id;
-// a target whose definition is identical (URL, pinned backend, interval, timeout, address mode,
-// tier and the whole check: request, secrets, TLS options, assertions) is unchanged and keeps
-// its state. Pure.
+// a target whose definition is identical (URL, instance label, pinned backend, interval,
+// timeout, address mode, tier and the whole check: request, secrets, TLS options, assertions) is
+// unchanged and keeps its state. Pure.
 #include <string>
 #include <vector>
 

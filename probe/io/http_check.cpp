@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "probe/base/utf8.hpp"
+#include "probe/io/tls_info.hpp"
 
 namespace envprobe {
 
@@ -187,6 +188,8 @@ std::size_t HttpCheck::onHeader(char* data, std::size_t size, std::size_t n, voi
   if (line.rfind("HTTP/", 0) == 0) {
     check->observation_.headers.clear();  // a new response (100-continue)
     check->headerBytes_ = bytes;
+    // The connection is open now (it is closed before finish()): read its TLS facts once.
+    if (!check->observation_.tls.present) readTlsFacts(check->easy_, check->observation_.tls);
     return bytes;
   }
   const auto colon = line.find(':');
@@ -226,6 +229,7 @@ Observation HttpCheck::finish(CURLcode result) {
   curl_off_t length = -1;
   curl_easy_getinfo(easy_, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
   obs.contentLength = length >= 0 ? length : static_cast<std::int64_t>(obs.body.size());
+  obs.uncompressedBodyLength = static_cast<std::int64_t>(obs.body.size());
   char* location = nullptr;
   if (obs.statusCode >= 300 && obs.statusCode < 400 &&
       curl_easy_getinfo(easy_, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location)

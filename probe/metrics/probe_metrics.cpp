@@ -1,5 +1,8 @@
 #include "probe/metrics/probe_metrics.hpp"
 
+#include "probe/catalog/instance_label.hpp"
+#include "probe/metrics/ip_facts.hpp"
+
 namespace envprobe {
 
 namespace {
@@ -13,6 +16,7 @@ std::vector<ClientMetric::Label> labelsOf(const SeriesState& s) {
                                              {"check", s.check},     {"hostname", s.hostname},
                                              {"visibility", s.visibility}};
   if (!s.address.empty()) labels.push_back({"address", s.address});
+  labels.push_back({"instance", s.instance});
   return labels;
 }
 
@@ -52,6 +56,7 @@ void ProbeMetrics::record(const ProbeResult& result) {
     s.visibility = toString(t.visibility);
     s.address = result.address;
     s.url = redactedUrl(t.url);
+    s.instance = seriesInstance(t, result.address);
   }
   s.success = result.verdict.ok;
   s.reason = result.verdict.reason;
@@ -61,11 +66,16 @@ void ProbeMetrics::record(const ProbeResult& result) {
   s.phases = obs.phases;
   s.dnsSeconds = obs.dnsSeconds;
   s.contentLength = obs.contentLength;
+  s.uncompressedBodyLength = obs.uncompressedBodyLength;
   s.httpVersion = obs.httpVersion;
   s.ssl = obs.ssl;
   s.redirects = obs.redirects;
   s.certPresent = obs.cert.present;
   if (obs.cert.present) s.certExpiry = obs.cert.earliestExpiryUnix;
+  s.tls = obs.tls;
+  const auto ip = ipFacts(obs.resolvedAddress);
+  s.ipProtocol = ip ? ip->protocol : 0;
+  s.ipHash = ip ? ip->hash : 0;
   s.failedDueToRegex = result.verdict.failedDueToRegex;
   s.lastProbeUnix = std::chrono::duration_cast<std::chrono::seconds>(
                         result.finishedAt.time_since_epoch())
@@ -110,6 +120,22 @@ std::vector<MetricFamily> ProbeMetrics::Collect() const {
                        "Earliest notAfter in the peer's chain, unix seconds (also when the "
                        "certificate did not verify)",
                        MetricType::Gauge);
+  FamilyBuilder bodyLength("probe_http_uncompressed_body_length",
+                           "Length of the response body after content decoding",
+                           MetricType::Gauge);
+  FamilyBuilder ipProtocol("probe_ip_protocol", "IP protocol of the address probed (4 or 6)",
+                           MetricType::Gauge);
+  FamilyBuilder ipHash("probe_ip_addr_hash",
+                       "FNV-1a hash of the address probed, to see when it changes",
+                       MetricType::Gauge);
+  FamilyBuilder tlsVersion("probe_tls_version_info", "TLS version of the final response",
+                           MetricType::Gauge);
+  FamilyBuilder chainExpiry("probe_ssl_last_chain_expiry_timestamp_seconds",
+                            "Earliest notAfter in the verified chain, unix seconds (absent when "
+                            "the chain was not verified)",
+                            MetricType::Gauge);
+  FamilyBuilder chainInfo("probe_ssl_last_chain_info",
+                          "The leaf certificate of the final response", MetricType::Gauge);
   FamilyBuilder regex("probe_failed_due_to_regex", "Whether the probe failed on a regex",
                       MetricType::Gauge);
   FamilyBuilder failures("probe_failures_total", "Failed probes by reason", MetricType::Counter);
@@ -139,6 +165,23 @@ std::vector<MetricFamily> ProbeMetrics::Collect() const {
     ssl.add(labels, s.ssl ? 1 : 0);
     redirects.add(labels, s.redirects);
     if (s.certPresent) expiry.add(labels, static_cast<double>(s.certExpiry));
+    bodyLength.add(labels, static_cast<double>(s.uncompressedBodyLength));
+    ipProtocol.add(labels, s.ipProtocol);
+    ipHash.add(labels, static_cast<double>(s.ipHash));
+    if (s.tls.present) {
+      auto withVersion = labels;
+      withVersion.push_back({"version", s.tls.version});
+      tlsVersion.add(std::move(withVersion), 1);
+      if (s.tls.chainVerified)
+        chainExpiry.add(labels, static_cast<double>(s.tls.lastChainExpiryUnix));
+      auto withLeaf = labels;
+      withLeaf.push_back({"fingerprint_sha256", s.tls.fingerprintSha256});
+      withLeaf.push_back({"subject", s.tls.subject});
+      withLeaf.push_back({"issuer", s.tls.issuer});
+      withLeaf.push_back({"subjectalternative", s.tls.subjectAlternative});
+      withLeaf.push_back({"serialnumber", s.tls.serialNumber});
+      chainInfo.add(std::move(withLeaf), 1);
+    }
     regex.add(labels, s.failedDueToRegex ? 1 : 0);
     for (const auto& [reason, count] : s.failures) {
       auto withReason = labels;
@@ -154,7 +197,8 @@ std::vector<MetricFamily> ProbeMetrics::Collect() const {
   }
   std::vector<MetricFamily> out;
   for (auto* b : {&success, &duration, &status, &phases, &dns, &length, &version, &ssl,
-                  &redirects, &expiry, &regex, &failures, &failing, &last})
+                  &redirects, &expiry, &bodyLength, &ipProtocol, &ipHash, &tlsVersion,
+                  &chainExpiry, &chainInfo, &regex, &failures, &failing, &last})
     out.push_back(b->take());
   return out;
 }

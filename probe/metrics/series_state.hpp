@@ -13,6 +13,7 @@ namespace envprobe {
 struct SeriesState {
   std::string targetId;
   std::string env, service, check, hostname, visibility, address, url;
+  std::string instance;  // the `instance` label: unique per series within the agent
   bool success = false;
   Reason reason = Reason::None;
   std::string detail;
@@ -21,11 +22,15 @@ struct SeriesState {
   PhaseTimes phases;
   double dnsSeconds = 0;
   std::int64_t contentLength = 0;
+  std::int64_t uncompressedBodyLength = 0;
   double httpVersion = 0;
   bool ssl = false;
   int redirects = 0;
   bool certPresent = false;
   std::int64_t certExpiry = 0;
+  TlsFacts tls;  // the final response's TLS connection; tls.present false without one
+  int ipProtocol = 0;          // 4 or 6 of the address probed; 0 when none was
+  std::uint32_t ipHash = 0;    // fnv32a of its bytes
   bool failedDueToRegex = false;
   std::int64_t lastProbeUnix = 0;
   std::uint64_t probes = 0;

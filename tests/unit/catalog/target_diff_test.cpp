@@ -119,3 +119,21 @@ TEST_CASE("an empty set on either side", "[target_diff]") {
   CHECK((none.added.empty() && none.removed.empty() && none.changed.empty() &&
          none.unchanged.empty()));
 }
+
+TEST_CASE("a target whose instance label changes is changed: its series restart under the new one",
+          "[target_diff][instance]") {
+  TempDir dir;
+  const auto before = expand(dir, config(kCheck));
+  // A second check on the same URL: both now need "#<check>" after the URL.
+  const auto after = expand(dir, config(kCheck + R"(      - name: home-again
+        interval: 10s
+        http: {scheme: http, path: /health, expect: {status: [200]}}
+)"));
+  REQUIRE(after.size() == 4);
+  const auto d = diff(before, after);
+  CHECK(d.changed == Ids{"at/shop/home/internal/cart.at.internal",
+                         "at/shop/home/internal/shop.at.internal"});
+  CHECK(d.added == Ids{"at/shop/home-again/internal/cart.at.internal",
+                       "at/shop/home-again/internal/shop.at.internal"});
+  CHECK(d.unchanged.empty());
+}
