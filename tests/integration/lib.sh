@@ -217,6 +217,58 @@ wait_exit() {
   wait "$pid" || EXIT_CODE=$?
 }
 
+# wait_until SECONDS CMD...: poll CMD every 0.1 s until it succeeds (0) or SECONDS pass (1).
+wait_until() {
+  local deadline=$((${EPOCHREALTIME/./} + ${1%.*} * 1000000))
+  shift
+  until "$@"; do
+    ((${EPOCHREALTIME/./} < deadline)) || return 1
+    sleep 0.1
+  done
+}
+
+# --- Alertmanager --------------------------------------------------------------------------
+
+AM_BIN=/usr/bin/prometheus-alertmanager
+
+# alertmanager_start PORT SINK_PORT GROUP_BY: a real Alertmanager on 127.0.0.1:PORT (state in
+# $EP_TMP/am-data, log $EP_TMP/alertmanager.log) that notifies the webhook sink on SINK_PORT of
+# everything, resolved alerts too, within about a second (group_wait and group_interval 1 s,
+# resolve_timeout 5 s), grouped by GROUP_BY (e.g. "alertname, hostname"). Waits until it is
+# ready; sets AM_PID.
+alertmanager_start() {
+  local port="$1" sink_port="$2" group_by="$3"
+  cat >"$EP_TMP/alertmanager.yml" <<EOF
+global:
+  resolve_timeout: 5s
+route:
+  receiver: hook
+  group_by: [$group_by]
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: hook
+    webhook_configs:
+      - url: http://127.0.0.1:$sink_port/hook
+        send_resolved: true
+EOF
+  start_bg alertmanager "$AM_BIN" --config.file="$EP_TMP/alertmanager.yml" \
+    --storage.path="$EP_TMP/am-data" --web.listen-address="127.0.0.1:$port" \
+    --cluster.listen-address= --log.level=debug
+  AM_PID=$BG_PID
+  local ready=0
+  for _ in $(seq 200); do
+    kill -0 "$AM_PID" 2>/dev/null || break
+    if curl -sf --max-time 1 -o /dev/null "http://127.0.0.1:$port/-/ready"; then
+      ready=1
+      break
+    fi
+    sleep 0.1
+  done
+  ((ready)) || { cat "$EP_TMP/alertmanager.log" >&2; die "Alertmanager not ready on 127.0.0.1:$port"; }
+}
+
 # --- nginx ---------------------------------------------------------------------------------
 
 # nginx_start NAME SERVER_BLOCKS PORT...: run nginx (Debian's /usr/sbin/nginx) with its own

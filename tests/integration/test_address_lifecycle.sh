@@ -17,7 +17,6 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-AM_BIN=/usr/bin/prometheus-alertmanager
 require_envprobe
 require_cmd curl "Debian package curl"
 require_cmd "$AM_BIN" "Debian package prometheus-alertmanager"
@@ -26,16 +25,6 @@ SHOP=shop.addr.test
 LATE=late.addr.test
 
 # --- helpers -------------------------------------------------------------------------------
-
-# wait_until SECONDS CMD...: poll CMD every 0.2 s until it succeeds (0) or time runs out (1).
-wait_until() {
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    ((SECONDS < deadline)) || return 1
-    sleep 0.2
-  done
-}
 
 # set_dns JSON: the DNS server's answers from now on (written aside, then renamed into place).
 set_dns() {
@@ -173,28 +162,7 @@ echo 500 >"$EP_TMP/flags/status-127.0.0.3"
 expect_eq "fixture: 127.0.0.3 answers, switched" 500 "$(code3)"
 rm "$EP_TMP/flags/status-127.0.0.3"
 
-cat >"$EP_TMP/alertmanager.yml" <<EOF
-route:
-  receiver: hook
-  group_by: [alertname, hostname, address]
-  group_wait: 1s
-  group_interval: 1s
-  repeat_interval: 1h
-receivers:
-  - name: hook
-    webhook_configs:
-      - url: http://127.0.0.1:$sink_port/hook
-        send_resolved: true
-EOF
-start_bg alertmanager "$AM_BIN" --config.file="$EP_TMP/alertmanager.yml" \
-  --storage.path="$EP_TMP/am-data" --web.listen-address="127.0.0.1:$am_port" \
-  --cluster.listen-address= --log.level=debug
-am_pid=$BG_PID
-am_ready() {
-  kill -0 "$am_pid" 2>/dev/null || die "Alertmanager exited before it was ready (see its log)"
-  curl -sf --max-time 1 -o /dev/null "$am_url/-/ready"
-}
-wait_until 20 am_ready || die "Alertmanager not ready on $am_url after 20 s"
+alertmanager_start "$am_port" "$sink_port" "alertname, hostname, address"
 pass "fixtures ready: DNS, HTTP on both addresses, webhook sink, Alertmanager"
 
 cat >"$EP_TMP/agent.yaml" <<EOF

@@ -14,7 +14,6 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-AM_BIN=/usr/bin/prometheus-alertmanager
 require_envprobe
 require_cmd curl "Debian package curl"
 require_cmd "$AM_BIN" "Debian package prometheus-alertmanager"
@@ -49,17 +48,6 @@ stop_proc() {
   done
   EP_PIDS=("${keep_pids[@]}")
   EP_NAMES=("${keep_names[@]}")
-}
-
-# wait_until SECONDS CMD...: poll CMD every 0.1 s until it succeeds (0) or time runs out (1).
-wait_until() {
-  local deadline
-  deadline=$("$EP_PY" -c "import time; print(time.time() + $1)")
-  shift
-  until "$@"; do
-    "$EP_PY" -c "import sys, time; sys.exit(0 if time.time() < $deadline else 1)" || return 1
-    sleep 0.1
-  done
 }
 
 # sink MODE RECEIVER [KEY=VALUE...]: query what the webhook sink received on /RECEIVER.

@@ -22,7 +22,6 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-AM_BIN=/usr/bin/prometheus-alertmanager
 require_envprobe
 require_cmd curl "Debian package curl"
 require_cmd pgrep "Debian package procps"
@@ -33,16 +32,6 @@ require_cmd "$AM_BIN" "Debian package prometheus-alertmanager"
 
 now() { echo "$EPOCHREALTIME"; }
 elapsed() { "$EP_PY" -c 'import sys; print(f"{float(sys.argv[2]) - float(sys.argv[1]):.2f}")' "$1" "$2"; }
-
-# wait_until SECONDS CMD...: poll CMD every 0.1 s until it succeeds (0) or time runs out (1).
-wait_until() {
-  local deadline=$((${EPOCHREALTIME/./} + ${1%.*} * 1000000))
-  shift
-  until "$@"; do
-    ((${EPOCHREALTIME/./} < deadline)) || return 1
-    sleep 0.1
-  done
-}
 
 # put FILE: write stdin to FILE atomically (a reload never reads half a file).
 put() {
@@ -201,29 +190,7 @@ start_bg sink "$EP_PY" "$EP_LIB_DIR/webhook_sink.py" --dir "$EP_TMP/hooks" --por
 wait_tcp sink "$BG_PID" 127.0.0.1 "$sink_port"
 # Fast notifications; the agent sets endsAt on every alert it sends (now + 4 x max(interval,
 # resend_interval) = 4 s here), so an alert it stopped re-sending would resolve within seconds.
-cat >"$EP_TMP/alertmanager.yml" <<EOF
-global:
-  resolve_timeout: 5s
-route:
-  receiver: hook
-  group_by: [alertname, service, hostname]
-  group_wait: 1s
-  group_interval: 1s
-  repeat_interval: 1h
-receivers:
-  - name: hook
-    webhook_configs:
-      - url: http://127.0.0.1:$sink_port/hook
-        send_resolved: true
-EOF
-start_bg alertmanager "$AM_BIN" --config.file="$EP_TMP/alertmanager.yml" \
-  --storage.path="$EP_TMP/am-data" --web.listen-address="127.0.0.1:$am_port" \
-  --cluster.listen-address= --log.level=debug
-am_pid=$BG_PID
-am_ready() {
-  kill -0 "$am_pid" 2>/dev/null || die "Alertmanager exited before it was ready (see its log)"
-  curl -sf --max-time 1 -o /dev/null "$am_url/-/ready"
-}
+alertmanager_start "$am_port" "$sink_port" "alertname, service, hostname"
 
 # --- the agents ----------------------------------------------------------------------------
 
@@ -257,7 +224,6 @@ start_agent() {
   [[ "$AGENT_PID" =~ ^[0-9]+$ ]] || die "cannot find the pid of $name under timeout (pid $wrapper)"
 }
 
-wait_until 20 am_ready || die "Alertmanager not ready on $am_url after 20 s"
 pass "fixtures ready: nginx, webhook sink, Alertmanager"
 
 step "agent A on 127.0.0.1:$a_port (alpha beta gamma broken), agent B on 127.0.0.1:$b_port (kappa, auto-reload 1s)"
