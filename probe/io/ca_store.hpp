@@ -4,7 +4,7 @@
 // libcurl makes a new OpenSSL context for every connection and fills its certificate store from
 // the CA file each time; its own CA cache is off while a CA directory is set (Debian's libcurl
 // sets /etc/ssl/certs by default) and holds one file only. Parsing Debian's bundle (~145
-// certificates) costs about 30 ms of CPU, so a fresh HTTPS probe cost 60 times an HTTP one.
+// certificates) costs 20-30 ms of CPU, so a fresh HTTPS probe cost 60 times an HTTP one.
 //
 // Here each distinct CA file gets one X509_STORE, loaded on first use and handed by reference
 // count to each probe's SSL context from curl's SSL context callback (HttpCheck). The trust is
