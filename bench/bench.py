@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""envprobe vs blackbox_exporter: CPU per fresh-connection HTTP probe against one loopback nginx.
+"""envprobe vs blackbox_exporter: CPU per fresh-connection HTTP(S) probe against one loopback nginx.
 
 Started by bench/run.sh (which builds envprobe); see bench/README.md for what is measured and how.
 Standard library only. Every process it starts is stopped on exit, also on Ctrl-C or SIGTERM.
@@ -14,6 +14,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -25,6 +26,8 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 NGINX = "/usr/sbin/nginx"
 BLACKBOX = "/usr/bin/prometheus-blackbox-exporter"
 WRK = "/usr/bin/wrk"
+SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"  # libcurl's default CA file on Debian
+OPENSSL = "/usr/bin/openssl"
 DESIGN_TARGET_US = 60.0
 
 # ---------------------------------------------------------------------------------------------
@@ -45,10 +48,10 @@ class Processes:
     def __init__(self):
         self.procs = []
 
-    def start(self, name, argv, log_path):
+    def start(self, name, argv, log_path, env=None):
         log = open(log_path, "wb")
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                preexec_fn=_die_with_parent)
+                                preexec_fn=_die_with_parent, env=env)
         log.close()
         self.procs.append((name, proc))
         return proc
@@ -246,8 +249,66 @@ def format_duration(seconds):
     return f"{ms}ms"
 
 
-def write_nginx_conf(prefix, port):
+def make_pki(work):
+    """A test CA and a leaf for *.bench.test and 127.0.0.1 signed by it (ECDSA P-256), made with
+    the openssl command line. Returns the paths: ca (the CA alone) and bundle (the system CA
+    bundle with the CA appended: what a check that trusts the system CAs makes the agent load)."""
+    pki = os.path.join(work, "pki")
+    os.makedirs(pki, exist_ok=True)
+    paths = {name: os.path.join(pki, name) for name in ("ca.key", "ca.pem", "leaf.key", "leaf.csr",
+                                                         "leaf.pem", "leaf.ext")}
+    with open(paths["leaf.ext"], "w") as f:
+        f.write("basicConstraints = critical, CA:FALSE\n"
+                "keyUsage = critical, digitalSignature\n"
+                "extendedKeyUsage = serverAuth\n"
+                "subjectAltName = DNS:*.bench.test, DNS:bench.test, IP:127.0.0.1\n")
+    p256 = ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-out"]
+    steps = [
+        p256 + [paths["ca.key"]],
+        ["req", "-x509", "-new", "-key", paths["ca.key"], "-subj", "/CN=envprobe bench CA",
+         "-days", "2", "-addext", "basicConstraints=critical,CA:TRUE",
+         "-addext", "keyUsage=critical,keyCertSign", "-out", paths["ca.pem"]],
+        p256 + [paths["leaf.key"]],
+        ["req", "-new", "-key", paths["leaf.key"], "-subj", "/CN=bench.test", "-out", paths["leaf.csr"]],
+        ["x509", "-req", "-in", paths["leaf.csr"], "-CA", paths["ca.pem"], "-CAkey", paths["ca.key"],
+         "-CAcreateserial", "-days", "2", "-sha256", "-extfile", paths["leaf.ext"],
+         "-out", paths["leaf.pem"]],
+    ]
+    for step in steps:
+        out = subprocess.run([OPENSSL] + step, capture_output=True, text=True)
+        if out.returncode != 0:
+            raise SystemExit(f"openssl {' '.join(step)} failed:\n{out.stderr}")
+    bundle = os.path.join(pki, "bundle.pem")
+    with open(bundle, "w") as out:
+        try:
+            with open(SYSTEM_CA_BUNDLE) as system:
+                out.write(system.read())
+        except OSError as e:
+            print(f"note: {SYSTEM_CA_BUNDLE}: {e}; the bundle rows trust the bench CA only",
+                  file=sys.stderr)
+        with open(paths["ca.pem"]) as ca:
+            out.write(ca.read())
+    with open(bundle) as f:
+        certs = f.read().count("-----BEGIN CERTIFICATE-----")
+    certs_dir = os.path.join(pki, "empty-certs-dir")
+    os.makedirs(certs_dir, exist_ok=True)
+    return {"ca": paths["ca.pem"], "cert": paths["leaf.pem"], "key": paths["leaf.key"],
+            "bundle": bundle, "bundle_certs": certs, "empty_dir": certs_dir}
+
+
+def write_nginx_conf(prefix, port, tls=None):
     os.makedirs(os.path.join(prefix, "tmp"), exist_ok=True)
+    https = "" if not tls else f"""
+  server {{
+    listen 127.0.0.1:{tls["port"]} ssl default_server backlog=4096;
+    server_name ~^.*$;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_certificate {tls["cert"]};
+    ssl_certificate_key {tls["key"]};
+    ssl_session_tickets off;
+    ssl_session_cache off;
+    location / {{ default_type text/plain; return 200 "ok\\n"; }}
+  }}"""
     path = os.path.join(prefix, "nginx.conf")
     with open(path, "w") as f:
         f.write(f"""worker_processes 1;
@@ -265,13 +326,18 @@ http {{
     listen 127.0.0.1:{port} default_server backlog=4096;
     server_name ~^.*$;
     location / {{ default_type text/plain; return 200 "ok\\n"; }}
-  }}
+  }}{https}
 }}
 """)
     return path
 
 
-def write_envprobe_conf(path, targets, interval, timeout, nginx_port):
+def write_envprobe_conf(path, targets, interval, timeout, nginx_port, ca_file=None):
+    """N targets pinned to nginx; with ca_file, an https check that trusts that CA file."""
+    check = ("{ name: home, http: { scheme: http, path: /, expect: { status: [200] } } }"
+             if not ca_file else
+             f"{{ name: home, http: {{ scheme: https, path: /, tls: {{ ca_file: \"{ca_file}\" }}, "
+             "expect: { status: [200] } } }")
     with open(path, "w") as f:
         f.write("environment: bench\n"
                 f"defaults: {{ interval: {format_duration(interval)}, "
@@ -284,11 +350,10 @@ def write_envprobe_conf(path, targets, interval, timeout, nginx_port):
             f.write(f"  - name: {name}\n"
                     f"    hostnames: {{ internal: [\"{name}.bench.test\"], public: [] }}\n"
                     f"    backends: {{ bench: [\"127.0.0.1:{nginx_port}\"] }}\n"
-                    "    checks: [ { name: home, http: { scheme: http, path: /, "
-                    "expect: { status: [200] } } } ]\n")
+                    f"    checks: [ {check} ]\n")
 
 
-def write_blackbox_conf(path):
+def write_blackbox_conf(path, ca_file=None):
     with open(path, "w") as f:
         f.write("modules:\n"
                 "  http_2xx:\n"
@@ -296,21 +361,51 @@ def write_blackbox_conf(path):
                 "    timeout: 5s\n"
                 "    http:\n"
                 "      preferred_ip_protocol: ip4\n")
+        if ca_file:
+            f.write("  https_2xx:\n"
+                    "    prober: http\n"
+                    "    timeout: 5s\n"
+                    "    http:\n"
+                    "      preferred_ip_protocol: ip4\n"
+                    "      fail_if_not_ssl: true\n"
+                    f"      tls_config: {{ ca_file: \"{ca_file}\" }}\n"
+                    "  https_2xx_system:\n"
+                    "    prober: http\n"
+                    "    timeout: 5s\n"
+                    "    http:\n"
+                    "      preferred_ip_protocol: ip4\n"
+                    "      fail_if_not_ssl: true\n")
 
 
 # ---------------------------------------------------------------------------------------------
 # Phases
 
 
-def start_nginx(procs, work):
+def start_nginx(procs, work, tls=None):
+    """nginx on a free port; with tls (make_pki's paths), also HTTPS on tls["port"] (set here)."""
     prefix = os.path.join(work, "nginx")
     os.makedirs(prefix, exist_ok=True)
     port = free_port()
-    conf = write_nginx_conf(prefix, port)
+    if tls:
+        tls["port"] = free_port()
+    conf = write_nginx_conf(prefix, port, tls)
     log = os.path.join(work, "nginx.log")
     proc = procs.start("nginx", [NGINX, "-p", prefix, "-c", conf, "-g", "daemon off;"], log)
     wait_until("nginx", lambda: http_get(f"http://127.0.0.1:{port}/", 2)[0] == 200, proc, 10, log)
+    if tls:
+        wait_until("nginx (https)",
+                   lambda: socket.create_connection(("127.0.0.1", tls["port"]), 2).close() is None,
+                   proc, 10, log)
+        tls["version"] = tls_version(tls["port"], tls["ca"])
     return proc, port
+
+
+def tls_version(port, ca):
+    """The protocol nginx's HTTPS server settles on with a client that offers TLS 1.2 and 1.3."""
+    context = ssl.create_default_context(cafile=ca)
+    with socket.create_connection(("127.0.0.1", port), 5) as raw:
+        with context.wrap_socket(raw, server_hostname="svc000000.bench.test") as conn:
+            return conn.version()
 
 
 def nginx_pids(nginx):
@@ -331,9 +426,18 @@ def start_envprobe(procs, args, work, conf, name, expect_targets, ready_timeout)
     return proc, port, time.monotonic() - started
 
 
-def envprobe_phase(procs, args, work, nginx, nginx_port):
+def https_label(tls, bundle):
+    if not tls:
+        return ""
+    return f" (https, {tls['bundle_certs']}-cert bundle)" if bundle else " (https)"
+
+
+def envprobe_phase(procs, args, work, nginx, nginx_port, tls=None, bundle=False):
+    """With tls: HTTPS probes whose check trusts the bench CA (bundle: the system bundle + it)."""
     conf = os.path.join(work, "envprobe.yaml")
-    write_envprobe_conf(conf, args.targets, args.interval, min(5.0, args.interval), nginx_port)
+    write_envprobe_conf(conf, args.targets, args.interval, min(5.0, args.interval),
+                        tls["port"] if tls else nginx_port,
+                        (tls["bundle"] if bundle else tls["ca"]) if tls else None)
     proc, port, _ = start_envprobe(procs, args, work, conf, "envprobe", args.targets, 120)
     # Scraped during the warm-up as Prometheus would, so RSS is that of an agent being scraped
     # (each of civetweb's worker threads keeps its own malloc arena after serving a scrape).
@@ -361,7 +465,8 @@ def envprobe_phase(procs, args, work, nginx, nginx_port):
               - total(first, "envprobe_probes_total", result="failure"))
     b0, b1 = lag_buckets(first), lag_buckets(last)
     return {
-        "agent": f"envprobe {args.envprobe_version}",
+        "agent": f"envprobe {args.envprobe_version}" + https_label(tls, bundle),
+        "https": "bundle" if tls and bundle else "ca" if tls else "",
         "targets": str(args.targets),
         "probes_per_s": probes / window.seconds,
         "cpu_us_per_probe": window.cpu_seconds([proc.pid]) * 1e6 / probes if probes else None,
@@ -383,10 +488,10 @@ class ProbeDriver:
     be scraped: each target every targets/rate seconds, skipped while its previous probe still runs
     (as Prometheus and envprobe do). Keep-alive connections to the exporter, one per busy target."""
 
-    def __init__(self, port, target, rate, targets):
+    def __init__(self, port, target, rate, targets, module="http_2xx"):
         self.port = port
         self.rate = rate
-        query = urllib.parse.urlencode({"target": target, "module": "http_2xx"})
+        query = urllib.parse.urlencode({"target": target, "module": module})
         self.request = (f"GET /probe?{query} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
                         "User-Agent: envprobe-bench\r\n\r\n").encode()
         self.busy = [False] * targets
@@ -463,18 +568,28 @@ async def read_response(reader):
     return body
 
 
-def blackbox_phase(procs, args, work, nginx, nginx_port):
+def blackbox_phase(procs, args, work, nginx, nginx_port, tls=None, bundle=False):
+    """With tls: module https_2xx, tls_config.ca_file = the bench CA; with bundle: module
+    https_2xx_system (no tls_config), the exporter's system roots being the bundle
+    (SSL_CERT_FILE; SSL_CERT_DIR an empty directory), which Go loads once per process."""
     conf = os.path.join(work, "blackbox.yml")
-    write_blackbox_conf(conf)
+    write_blackbox_conf(conf, tls["ca"] if tls else None)
     port = free_port()
     log = os.path.join(work, "blackbox.log")
+    env = None
+    if bundle:
+        env = dict(os.environ, SSL_CERT_FILE=tls["bundle"], SSL_CERT_DIR=tls["empty_dir"])
     proc = procs.start("blackbox_exporter", [BLACKBOX, f"--config.file={conf}",
                                              f"--web.listen-address=127.0.0.1:{port}",
-                                             "--log.level=warn"], log)
+                                             "--log.level=warn"], log, env)
     wait_until("blackbox_exporter", lambda: http_get(f"http://127.0.0.1:{port}/-/healthy", 2)[0] == 200,
                proc, 20, log)
     rate = args.targets / args.interval
-    driver = ProbeDriver(port, f"http://127.0.0.1:{nginx_port}/", rate, args.targets)
+    if tls:
+        driver = ProbeDriver(port, f"https://127.0.0.1:{tls['port']}/", rate, args.targets,
+                             "https_2xx_system" if bundle else "https_2xx")
+    else:
+        driver = ProbeDriver(port, f"http://127.0.0.1:{nginx_port}/", rate, args.targets)
     window = CpuWindow([proc.pid, os.getpid()] + nginx_pids(nginx))
 
     async def measure():
@@ -494,7 +609,8 @@ def blackbox_phase(procs, args, work, nginx, nginx_port):
     probes, failed, skipped, rss = asyncio.run(measure())
     procs.stop(proc)
     return {
-        "agent": f"blackbox_exporter {args.blackbox_version}",
+        "agent": f"blackbox_exporter {args.blackbox_version}" + https_label(tls, bundle),
+        "https": "bundle" if tls and bundle else "ca" if tls else "",
         "targets": "—",
         "probes_per_s": probes / window.seconds,
         "cpu_us_per_probe": window.cpu_seconds([proc.pid]) * 1e6 / probes if probes else None,
@@ -655,7 +771,7 @@ def machine():
 
 def report(args, rows, scale):
     print()
-    print("## envprobe vs blackbox_exporter: fresh-connection HTTP probes of one loopback nginx")
+    print("## envprobe vs blackbox_exporter: fresh-connection HTTP(S) probes of one loopback nginx")
     print()
     print(f"{machine()}; nginx 1 worker; {args.targets} targets every "
           f"{format_duration(args.interval)} = {args.targets / args.interval:.0f} probes/s asked of "
@@ -673,8 +789,25 @@ def report(args, rows, scale):
               f"{r['failed']:.0f} / {r.get('skipped', 0):.0f} | "
               f"{fmt(r['nginx_us_per_probe'], '.1f')} |")
     print()
+    https_noted = False
     for r in rows:
-        name = r["agent"].split()[0]
+        name = r["agent"]
+        if r.get("other_cores", 0) > 0.25:
+            print(f"- warning: during the {name} windows other processes kept "
+                  f"{r['other_cores']:.2f} CPUs busy (median); the 2 CPUs may share a core, so "
+                  "CPU per probe is noisier on a busy machine.")
+        if r.get("https") and not https_noted:
+            https_noted = True
+            print(f"- (https) rows: the same nginx serving HTTPS ({args.tls_version}, session tickets "
+                  "and cache off) with an ECDSA P-256 certificate for *.bench.test and 127.0.0.1, "
+                  "signed by a CA made at the start of the run, a full handshake per probe, chain and name "
+                  "verified. (https): envprobe's check has `tls: { ca_file: CA }`, "
+                  "blackbox_exporter's module `tls_config: { ca_file: CA }`. (https, N-cert "
+                  "bundle): the system CA bundle with the CA appended, as a check that trusts the "
+                  "system CAs: envprobe's `ca_file` is that bundle, blackbox_exporter has no "
+                  "tls_config and that bundle as its system roots (SSL_CERT_FILE).")
+        if r.get("https"):
+            continue
         if r["agent"].startswith("envprobe"):
             scrape = (f", about {r['scrape_cpu_ms']:.0f} ms of CPU per scrape"
                       if r.get("scrape_cpu_ms") is not None else "")
@@ -695,13 +828,24 @@ def report(args, rows, scale):
         if r["agent"].startswith("wrk"):
             print("- wrk: `wrk -t1 -c16 -H 'Connection: close'`, flat out, so it never sleeps "
                   "between requests; the floor of a new connection per request.")
-        if r.get("other_cores", 0) > 0.25:
-            print(f"- warning: during the {name} windows other processes kept "
-                  f"{r['other_cores']:.2f} CPUs busy (median); the 2 CPUs may share a core, so "
-                  "CPU per probe is noisier on a busy machine.")
-    ep = next((r for r in rows if r["agent"].startswith("envprobe")), None)
-    bb = next((r for r in rows if r["agent"].startswith("blackbox")), None)
-    if ep and ep["cpu_us_per_probe"]:
+
+    def find(prefix, https):
+        return next((r for r in rows if r["agent"].startswith(prefix) and r.get("https", "") == https
+                     and r["cpu_us_per_probe"]), None)
+
+    ep, bb = find("envprobe", ""), find("blackbox", "")
+    for kind, what in (("ca", "HTTPS (ca_file: the CA)"), ("bundle", "HTTPS (the CA bundle)")):
+        eps, bbs = find("envprobe", kind), find("blackbox", kind)
+        if not eps:
+            continue
+        line = f"- envprobe over {what}: {eps['cpu_us_per_probe']:.1f} µs CPU per probe"
+        if ep:
+            line += f", {eps['cpu_us_per_probe'] / ep['cpu_us_per_probe']:.1f}× its HTTP probe"
+        if bbs:
+            ratio = bbs["cpu_us_per_probe"] / eps["cpu_us_per_probe"]
+            line += f"; blackbox_exporter needs {ratio:.2f}× as much"
+        print(line + ".")
+    if ep:
         verdict = "meets" if ep["cpu_us_per_probe"] <= DESIGN_TARGET_US else "misses"
         line = (f"- envprobe {verdict} the design target of ≤ {DESIGN_TARGET_US:.0f} µs CPU per probe "
                 f"({ep['cpu_us_per_probe']:.1f} µs")
@@ -756,13 +900,14 @@ def main():
     p.add_argument("--curl-floor", metavar="BINARY",
                    help="bench/curl_floor.c built (run.sh builds it): adds the libcurl-alone row")
     p.add_argument("--skip", action="append", default=[],
-                   choices=["envprobe", "blackbox", "curl", "wrk"],
+                   choices=["envprobe", "blackbox", "curl", "wrk", "envprobe-https", "blackbox-https",
+                            "envprobe-https-bundle", "blackbox-https-bundle"],
                    help="leave a row out (repeatable)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     p.add_argument("--workdir", help="where configs and logs go (default: a new temp dir, removed)")
     args = p.parse_args()
 
-    missing = [path for path in (NGINX, BLACKBOX) if not os.access(path, os.X_OK)]
+    missing = [path for path in (NGINX, BLACKBOX, OPENSSL) if not os.access(path, os.X_OK)]
     if not os.access(args.envprobe, os.X_OK):
         missing.append(args.envprobe)
     if missing:
@@ -782,8 +927,17 @@ def main():
     procs = Processes()
     rows, scale, runs = [], None, {}
     try:
-        nginx, nginx_port = start_nginx(procs, work)
-        phases = (("envprobe", envprobe_phase), ("blackbox", blackbox_phase),
+        https = not {"envprobe-https", "blackbox-https", "envprobe-https-bundle",
+                     "blackbox-https-bundle"} <= set(args.skip)
+        tls = make_pki(work) if https else None
+        nginx, nginx_port = start_nginx(procs, work, tls)
+        args.tls_version = tls["version"] if tls else None
+        phases = (("envprobe", envprobe_phase),
+                  ("envprobe-https", lambda *a: envprobe_phase(*a, tls=tls)),
+                  ("envprobe-https-bundle", lambda *a: envprobe_phase(*a, tls=tls, bundle=True)),
+                  ("blackbox", blackbox_phase),
+                  ("blackbox-https", lambda *a: blackbox_phase(*a, tls=tls)),
+                  ("blackbox-https-bundle", lambda *a: blackbox_phase(*a, tls=tls, bundle=True)),
                   ("curl", curl_floor_phase), ("wrk", wrk_phase))
         # Rounds interleave the agents, so a change in the machine's load hits all of them alike.
         for round_ in range(args.repeat):

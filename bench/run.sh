@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # CPU per probe, probes/s, RSS and scheduling lag of envprobe next to blackbox_exporter, both
-# probing the same loopback nginx in one run. Builds envprobe if needed; installs nothing.
+# probing the same loopback nginx over HTTP and HTTPS in one run. Builds envprobe if needed;
+# installs nothing.
 #   bench/run.sh                       defaults: 1000 targets every 1s, 3 rounds of 10s, 100k RSS run
-#   bench/run.sh --targets 2000 --interval 2s --window 30s --scale-targets 0
+#   bench/run.sh --targets 500 --interval 1s --window 10s --scale-targets 0
+#   bench/run.sh --skip envprobe-https-bundle --skip blackbox-https-bundle   fewer rows
 #   bench/run.sh --help                every flag
 #   bench/run.sh profile [--seconds 10s]   where envprobe's CPU goes under the same load (needs perf)
 # Set ENVPROBE=/path/to/envprobe to benchmark a given binary instead of building one.
@@ -24,6 +26,7 @@ declare -A needs=(
   [/usr/bin/python3]=python3
   [/usr/sbin/nginx]=nginx-light
   [/usr/bin/prometheus-blackbox-exporter]=prometheus-blackbox-exporter
+  [/usr/bin/openssl]=openssl
 )
 [[ "$script" == */profile.py ]] && needs[perf]=linux-perf
 if [[ -z "${ENVPROBE:-}" ]]; then

@@ -7,7 +7,7 @@ CurlTransport::~CurlTransport() { cancelAll(); }
 HttpTransport::TransferId CurlTransport::start(const HttpRequest& request,
                                                std::function<void(Observation)> done) {
   const TransferId id = nextId_++;
-  auto check = std::make_unique<HttpCheck>(request);
+  auto check = std::make_unique<HttpCheck>(request, &caStores_);
   CURL* easy = check->handle();
   transfers_.emplace(id, std::move(check));
   curl_.start(easy, [this, id, done = std::move(done)](CURLcode code) {

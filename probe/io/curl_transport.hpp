@@ -1,9 +1,10 @@
 #pragma once
 // HttpTransport over the curl multi driver: one HttpCheck (easy handle) per hop, owned here
-// until it completes or is cancelled.
+// until it completes or is cancelled. HTTPS probes share the CA stores kept here (ca_store.hpp).
 #include <memory>
 #include <unordered_map>
 
+#include "probe/io/ca_store.hpp"
 #include "probe/io/curl_driver.hpp"
 #include "probe/io/http_check.hpp"
 #include "probe/io/ports.hpp"
@@ -24,6 +25,7 @@ class CurlTransport : public HttpTransport {
  private:
   EventLoop& loop_;
   CurlDriver& curl_;
+  CaStores caStores_;
   TransferId nextId_ = 1;
   std::unordered_map<TransferId, std::unique_ptr<HttpCheck>> transfers_;
 };

@@ -88,7 +88,7 @@ TransportError transportErrorFor(CURLcode code, bool bodyTooLarge) {
   }
 }
 
-HttpCheck::HttpCheck(const HttpRequest& request) {
+HttpCheck::HttpCheck(const HttpRequest& request, CaStores* caStores) {
   const HttpCheckSpec& spec = *request.spec;
   easy_ = curl_easy_init();
   bodyLimit_ = spec.bodyLimitBytes;
@@ -138,10 +138,24 @@ HttpCheck::HttpCheck(const HttpRequest& request) {
     curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYHOST, 0L);
   }
-  if (!spec.tls.caFile.empty()) curl_easy_setopt(easy_, CURLOPT_CAINFO, spec.tls.caFile.c_str());
+  bool sslContextCallback = false;
   if (request.url.rfind("https:", 0) == 0) {
-    curl_easy_setopt(easy_, CURLOPT_SSL_CTX_FUNCTION, &HttpCheck::onSslContext);
+    sslContextCallback =
+        curl_easy_setopt(easy_, CURLOPT_SSL_CTX_FUNCTION, &HttpCheck::onSslContext) == CURLE_OK;
     curl_easy_setopt(easy_, CURLOPT_SSL_CTX_DATA, this);
+  }
+  // The trusted CAs come from the shared store, installed by onSslContext; curl loads none
+  // itself. Its own CA cache is off (CA_CACHE_TIMEOUT 0): it would put its cached store, of
+  // whichever file it saw last, in place of ours.
+  if (sslContextCallback && caStores && !spec.tls.insecureSkipVerify &&
+      caStores->covers(spec.tls.caFile) &&
+      curl_easy_setopt(easy_, CURLOPT_CA_CACHE_TIMEOUT, 0L) == CURLE_OK) {
+    caStores_ = caStores;
+    caFile_ = spec.tls.caFile;
+    curl_easy_setopt(easy_, CURLOPT_CAINFO, nullptr);
+    curl_easy_setopt(easy_, CURLOPT_CAPATH, nullptr);
+  } else if (!spec.tls.caFile.empty()) {
+    curl_easy_setopt(easy_, CURLOPT_CAINFO, spec.tls.caFile.c_str());
   }
 }
 
@@ -153,6 +167,12 @@ HttpCheck::~HttpCheck() {
 
 CURLcode HttpCheck::onSslContext(CURL* /*easy*/, void* sslCtx, void* self) {
   auto* ctx = static_cast<SSL_CTX*>(sslCtx);
+  auto* check = static_cast<HttpCheck*>(self);
+  if (check->caStores_) {
+    X509_STORE* store = check->caStores_->acquire(check->caFile_, check->caError_);
+    if (!store) return CURLE_SSL_CACERT_BADFILE;  // as curl fails a CA file it cannot load
+    SSL_CTX_set_cert_store(ctx, store);           // takes over the reference
+  }
   SSL_CTX_set_ex_data(ctx, sslContextIndex(), self);
   // Keep curl's verify mode; only add the callback that records the certificates.
   SSL_CTX_set_verify(ctx, SSL_CTX_get_verify_mode(ctx), &onVerify);
@@ -214,6 +234,9 @@ Observation HttpCheck::finish(CURLcode result) {
     obs.transportDetail =
         "response headers exceed " + std::to_string(kMaxHeaderBytes / 1024) + " KiB";
   }
+  // For a CA file that cannot be loaded curl says only "error signaled by ssl ctx callback".
+  else if (result != CURLE_OK && !caError_.empty())
+    obs.transportDetail = makeValidUtf8(caError_);
   else if (result != CURLE_OK)
     obs.transportDetail = makeValidUtf8(errorBuffer_[0] ? errorBuffer_ : curl_easy_strerror(result));
   long code = 0;

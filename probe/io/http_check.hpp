@@ -4,12 +4,15 @@
 // it is known even when verification fails (expired, self-signed, wrong name). curl never follows
 // redirects itself (the prober does, hop by hop, inside the environment) and speaks only HTTP(S).
 // What a target sends is bounded: the body by the check's body_limit, headers by kMaxHeaderBytes.
+// Every probe makes a fresh connection and a full TLS handshake (no connection reuse, no session
+// resumption); only the parsed CA certificates are shared between probes (ca_store.hpp).
 #include <curl/curl.h>
 
 #include <string>
 
 #include "checks/observation.hpp"
 #include "probe/config/config_model.hpp"
+#include "probe/io/ca_store.hpp"
 #include "probe/io/ports.hpp"
 
 namespace envprobe {
@@ -19,7 +22,9 @@ class HttpCheck {
  public:
   static constexpr std::size_t kMaxHeaderBytes = 256 * 1024;  // all header lines of one response
 
-  explicit HttpCheck(const HttpRequest& request);
+  // With `caStores`, an HTTPS probe that verifies its peer trusts the shared store of its CA
+  // file instead of curl loading the file for this connection; without, curl's defaults.
+  explicit HttpCheck(const HttpRequest& request, CaStores* caStores = nullptr);
   ~HttpCheck();
   HttpCheck(const HttpCheck&) = delete;
   HttpCheck& operator=(const HttpCheck&) = delete;
@@ -42,6 +47,9 @@ class HttpCheck {
   std::size_t headerBytes_ = 0;
   bool headersTooLarge_ = false;
   char errorBuffer_[CURL_ERROR_SIZE] = {0};
+  CaStores* caStores_ = nullptr;  // set when the shared CA store is used
+  std::string caFile_;            // the check's tls.ca_file ("": the default bundle)
+  std::string caError_;           // why the CA file could not be loaded
   Observation observation_;
 
  public:
