@@ -6,6 +6,7 @@
 
 #include "probe/cmd/cli.hpp"
 #include "probe/config/config_model.hpp"
+#include "probe/history/history_store.hpp"
 #include "probe/web/http_server.hpp"
 
 namespace envprobe {
@@ -31,6 +32,7 @@ struct ServeOptions {
   HttpServerOptions web;          // auth and limits of the endpoint
   bool reloadable = false;        // SIGHUP and POST /-/reload re-read config.file
   Duration autoReloadInterval{0};  // > 0: reload when the config files change
+  std::optional<HistoryOptions> history;  // run: the history store; demo: none
   // Gets the bound HTTP port once serving.
   std::function<void(int port, class Agent&, class EventLoop&)> onStarted;
 };

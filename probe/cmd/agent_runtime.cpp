@@ -63,6 +63,9 @@ AgentRuntime::AgentRuntime(AgentConfig config, EventLoop& loop)
 AgentRuntime::~AgentRuntime() {
   heartbeatTimer_.reset();
   if (alerts_) agent_->removeSink(*alerts_);
+  if (historySink_) agent_->removeSink(*historySink_);
+  historySink_.reset();
+  history_.reset();
   alerts_.reset();
   alertmanagers_.reset();
   agent_.reset();
@@ -108,6 +111,22 @@ void AgentRuntime::configureAlerting() {
   alerts_->reconfigure(config_);
 }
 
+void AgentRuntime::enableHistory(HistoryOptions options) {
+  auto store = std::make_unique<HistoryStore>(std::move(options));
+  if (!store->enabled()) return;
+  const auto last = store->loadLastStates();
+  std::map<std::string, std::int64_t> downSince;
+  for (const auto& [series, state] : last)
+    if (!state.up) downSince[series] = state.sinceUnixMs / 1000;
+  agent_->probeMetrics()->seedDownSince(downSince);
+  logInfo("history: kept", {{"file", store->file()},
+                            {"series", last.size()},
+                            {"down", downSince.size()}});
+  history_ = std::move(store);
+  historySink_ = std::make_unique<HistorySink>(*history_, last);
+  agent_->addSink(*historySink_);
+}
+
 void AgentRuntime::start() {
   if (config_->alerting.externalUrl.empty()) config_->alerting.externalUrl = defaultExternalUrl_;
   configureAlerting();
@@ -117,6 +136,11 @@ void AgentRuntime::start() {
 void AgentRuntime::stop(Duration bound) {
   heartbeatTimer_.reset();
   agent_->stop();
+  flushAlerts(bound);
+  if (history_) history_->close();
+}
+
+void AgentRuntime::flushAlerts(Duration bound) {
   if (!alerts_ || alerts_->undelivered() == 0) return;
   const auto until = loop_.now() + bound;
   std::function<void()> poll;

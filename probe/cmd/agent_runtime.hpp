@@ -13,6 +13,8 @@
 #include "probe/alerting/delivery/alertmanager_client.hpp"
 #include "probe/cmd/config_reloader.hpp"
 #include "probe/engine/agent.hpp"
+#include "probe/history/history_sink.hpp"
+#include "probe/history/history_store.hpp"
 #include "probe/io/event_loop.hpp"
 
 namespace envprobe {
@@ -30,9 +32,13 @@ class AgentRuntime {
   // Listen address in use: a reload that names another one says it needs a restart.
   void setListen(std::string listen, bool fromConfig);
 
+  // Before start(): keep each series' state transitions in the history store and restore
+  // "down since" from it. A store that cannot be used is logged and the agent runs without.
+  void enableHistory(HistoryOptions options);
+
   void start();  // alerting as configured, then probing
-  // The shutdown sequence's first two steps: stop probing, then deliver what alerting still
-  // owes for at most `bound` (runs the loop).
+  // The shutdown sequence's first steps: stop probing, deliver what alerting still owes for at
+  // most `bound` (runs the loop), then commit the history's queue (at most 2 s) and close it.
   void stop(Duration bound);
 
   // On the loop: swaps in a loaded config, or keeps the running one and says why not.
@@ -46,6 +52,7 @@ class AgentRuntime {
 
  private:
   void configureAlerting();
+  void flushAlerts(Duration bound);
   void heartbeat();
 
   EventLoop& loop_;
@@ -56,6 +63,8 @@ class AgentRuntime {
   std::unique_ptr<Agent> agent_;
   std::unique_ptr<AlertmanagerClient> alertmanagers_;
   std::unique_ptr<AlertRouter> alerts_;
+  std::unique_ptr<HistoryStore> history_;
+  std::unique_ptr<HistorySink> historySink_;
   prometheus::Gauge* reloadOk_ = nullptr;
   prometheus::Gauge* reloadTime_ = nullptr;
   OwnedTimer heartbeatTimer_;

@@ -36,6 +36,17 @@ void parseAutoReloadInterval(CommandLine& cl) {
                       "d; at most a year), or 0 to turn it off");
 }
 
+void parseStorageFlags(CommandLine& cl) {
+  if (cl.storagePath.empty()) cl.errors.push_back("--storage.path must not be empty");
+  const auto d = parseDuration(cl.storageRetention);
+  if (d && d->count() > 0) {
+    cl.storageRetentionValue = *d;
+    return;
+  }
+  cl.errors.push_back("--storage.retention \"" + cl.storageRetention +
+                      "\": not a positive duration; write it like 14d, 36h or 90m");
+}
+
 }  // namespace
 
 const std::vector<std::string>& commandNames() {
@@ -52,6 +63,7 @@ CommandLine parseCommandLine(int argc, const char* const* argv) {
       {"log.level", &cl.logLevel},       {"log.format", &cl.logFormat},
       {"format", &cl.format},            {"demo.duration", &cl.demoDuration},
       {"config.auto-reload-interval", &cl.autoReloadInterval},
+      {"storage.path", &cl.storagePath},  {"storage.retention", &cl.storageRetention},
   };
   bool helpFlag = false;
   for (int i = 1; i < argc; ++i) {
@@ -120,6 +132,7 @@ CommandLine parseCommandLine(int argc, const char* const* argv) {
   if (cl.format != "table" && cl.format != "json")
     cl.errors.push_back("--format must be table or json, got \"" + cl.format + "\"");
   parseAutoReloadInterval(cl);
+  parseStorageFlags(cl);
   if (cl.command == "check-config" && cl.configFile.empty() && !cl.args.empty()) {
     cl.configFile = cl.args.front();
     cl.args.erase(cl.args.begin());

@@ -26,6 +26,10 @@ struct CommandLine {
   // reload when their content changed. Raw text as given; empty (or "0") = off.
   std::string autoReloadInterval;
   Duration autoReloadIntervalValue{0};  // parsed autoReloadInterval; 0 = off
+  // run: the history store's directory and how long it keeps transitions.
+  std::string storagePath = "./data";
+  std::string storageRetention = "14d";
+  Duration storageRetentionValue = std::chrono::hours(24 * 14);
   std::vector<std::string> errors;
 };
 

@@ -39,6 +39,12 @@ Flags:
   --web.config.file=FILE TLS (tls_server_config) and basic auth (basic_auth_users) for the
                          endpoint, in Prometheus' web config format (default: none: plain
                          HTTP, no auth).
+  --storage.path=DIR     Where the history of state transitions is kept, in
+                         DIR/history.sqlite (default ./data). A restart restores each target's
+                         "down since". A directory that cannot be used means no history (an
+                         error is logged); a corrupt file is moved aside and a fresh one started.
+  --storage.retention=DURATION
+                         How long transitions are kept, e.g. 14d or 36h (default 14d).
 )";
 
 const char* const kRunExit = R"(
@@ -157,6 +163,10 @@ Flags:
                              Address for /metrics and the status page (default ":9470").
       --web.config.file=FILE TLS and basic auth for the endpoint, in Prometheus' web config
                              format (tls_server_config, basic_auth_users: {user: bcrypt hash}).
+      --storage.path=DIR     run: where the history of state transitions is kept
+                             (default ./data).
+      --storage.retention=DURATION
+                             run: how long the history is kept (default 14d).
       --log.level=LEVEL      debug | info | warn | error (default info).
       --log.format=FORMAT    logfmt | json (default logfmt).
 

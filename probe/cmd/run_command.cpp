@@ -179,6 +179,7 @@ int serveAgent(AgentConfig config, const ServeOptions& options) {
                                 {"targets", runtime->agent().targetCount()},
                                 {"listen", options.listen},
                                 {"port", server->port()}});
+  if (options.history) runtime->enableHistory(*options.history);
   runtime->start();
   if (options.stopAfter.count() > 0)
     loop.addTimer(loop.now() + options.stopAfter, [&loop] { loop.stop(); });
@@ -187,7 +188,7 @@ int serveAgent(AgentConfig config, const ServeOptions& options) {
 
   // Shutdown, in order: no more reloads (whoever waits is answered), stop probing (runs in
   // flight cancelled, so nothing new reaches the alerts), deliver what the alerts still owe
-  // within a bound, stop serving, then destroy.
+  // within a bound, commit the history's queue (within 2 s), stop serving, then destroy.
   gate->stopping.store(true);
   if (reloader) reloader->stop();
   runtime->stop(kAlertFlushBound);
@@ -227,6 +228,9 @@ int runAgentCommand(const CommandLine& cl) {
   options.web = web;
   options.reloadable = true;
   options.autoReloadInterval = cl.autoReloadIntervalValue;
+  options.history.emplace();
+  options.history->path = cl.storagePath;
+  options.history->retention = cl.storageRetentionValue;
   return serveAgent(std::move(*config), options);
 }
 

@@ -46,8 +46,10 @@ void ProbeMetrics::record(const ProbeResult& result) {
   const Target& t = result.target->target;
   const Observation& obs = result.observation;
   std::lock_guard<std::mutex> lock(mutex_);
-  SeriesState& s = series_[seriesKey(t.id, result.address)];
-  if (s.targetId.empty()) {
+  const std::string key = seriesKey(t.id, result.address);
+  SeriesState& s = series_[key];
+  const bool first = s.targetId.empty();
+  if (first) {
     s.targetId = t.id;
     s.env = t.env;
     s.service = t.service;
@@ -57,6 +59,20 @@ void ProbeMetrics::record(const ProbeResult& result) {
     s.address = result.address;
     s.url = redactedUrl(t.url);
     s.instance = seriesInstance(t, result.address);
+  }
+  const std::int64_t finished = std::chrono::duration_cast<std::chrono::seconds>(
+                                   result.finishedAt.time_since_epoch())
+                                   .count();
+  if (result.verdict.ok) {
+    s.downSinceUnix = 0;
+  } else if (first || s.success || s.downSinceUnix == 0) {
+    s.downSinceUnix = finished;
+  }
+  if (first && !seededDownSince_.empty()) {
+    if (auto seed = seededDownSince_.find(key); seed != seededDownSince_.end()) {
+      if (!result.verdict.ok && seed->second > 0) s.downSinceUnix = seed->second;
+      seededDownSince_.erase(seed);
+    }
   }
   s.success = result.verdict.ok;
   s.reason = result.verdict.reason;
@@ -77,13 +93,16 @@ void ProbeMetrics::record(const ProbeResult& result) {
   s.ipProtocol = ip ? ip->protocol : 0;
   s.ipHash = ip ? ip->hash : 0;
   s.failedDueToRegex = result.verdict.failedDueToRegex;
-  s.lastProbeUnix = std::chrono::duration_cast<std::chrono::seconds>(
-                        result.finishedAt.time_since_epoch())
-                        .count();
+  s.lastProbeUnix = finished;
   s.serverHeader = obs.serverHeader;
   s.resolvedAddress = obs.resolvedAddress;
   ++s.probes;
   if (!result.verdict.ok) ++s.failures[result.verdict.reason];
+}
+
+void ProbeMetrics::seedDownSince(std::map<std::string, std::int64_t> sinceUnixByKey) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  seededDownSince_ = std::move(sinceUnixByKey);
 }
 
 void ProbeMetrics::removeSeries(const std::string& targetId, const std::string& address) {

@@ -19,6 +19,10 @@ namespace envprobe {
 class ProbeMetrics : public prometheus::Collectable {
  public:
   void record(const ProbeResult& result);
+  // Before probing starts: when each series (by seriesKey) went down, unix seconds, as the
+  // history kept it across a restart. A seeded series whose first result is also down keeps
+  // that time as its down-since instead of the first result's; each seed is used once.
+  void seedDownSince(std::map<std::string, std::int64_t> sinceUnixByKey);
   // Drops one series: the target's series for `address` ("" when it has no address label).
   void removeSeries(const std::string& targetId, const std::string& address);
   std::vector<SeriesState> snapshot() const;
@@ -27,6 +31,7 @@ class ProbeMetrics : public prometheus::Collectable {
  private:
   mutable std::mutex mutex_;
   std::map<std::string, SeriesState> series_;  // by seriesKey(targetId, address)
+  std::map<std::string, std::int64_t> seededDownSince_;
 };
 
 }  // namespace envprobe

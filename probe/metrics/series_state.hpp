@@ -33,6 +33,8 @@ struct SeriesState {
   std::uint32_t ipHash = 0;    // fnv32a of its bytes
   bool failedDueToRegex = false;
   std::int64_t lastProbeUnix = 0;
+  // While down: since when (unix seconds; across restarts when history is kept); 0 while up.
+  std::int64_t downSinceUnix = 0;
   std::uint64_t probes = 0;
   std::map<Reason, std::uint64_t> failures;
   std::string serverHeader;

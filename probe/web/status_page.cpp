@@ -1,6 +1,7 @@
 #include "probe/web/status_page.hpp"
 
 #include <algorithm>
+#include <ctime>
 #include <nlohmann/json.hpp>
 #include <tuple>
 
@@ -40,6 +41,15 @@ std::string htmlEscape(const std::string& text) {
   return out;
 }
 
+std::string rfc3339(std::int64_t unixSeconds) {
+  const std::time_t t = static_cast<std::time_t>(unixSeconds);
+  std::tm utc{};
+  if (!gmtime_r(&t, &utc)) return std::to_string(unixSeconds);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
 std::string renderStatusPage(const std::string& env, const std::vector<SeriesState>& series,
                              std::int64_t nowUnix) {
   const auto sorted = sortForOnCall(series);
@@ -56,7 +66,7 @@ std::string renderStatusPage(const std::string& env, const std::vector<SeriesSta
           std::to_string(sorted.size()) + " targets</p>";
   html += "<table id=\"targets\"><tr><th>Status</th><th>Service</th><th>Hostname</th>"
           "<th>Visibility</th><th>Check</th><th>Address</th><th>HTTP</th><th>Duration</th>"
-          "<th>Reason</th><th>Detail</th><th>Last probe</th></tr>";
+          "<th>Reason</th><th>Detail</th><th>Down since</th><th>Last probe</th></tr>";
   for (const auto& s : sorted) {
     const std::int64_t age = nowUnix - s.lastProbeUnix;
     char duration[32];
@@ -67,7 +77,9 @@ std::string renderStatusPage(const std::string& env, const std::vector<SeriesSta
             htmlEscape(s.check) + "</td><td>" + htmlEscape(s.address) + "</td><td>" +
             (s.statusCode ? std::to_string(s.statusCode) : "-") + "</td><td>" + duration +
             "</td><td>" + (s.success ? "" : toString(s.reason)) + "</td><td>" +
-            htmlEscape(s.detail) + "</td><td>" + std::to_string(age) + "s ago</td></tr>";
+            htmlEscape(s.detail) + "</td><td>" +
+            (s.downSinceUnix > 0 ? rfc3339(s.downSinceUnix) : "") + "</td><td>" +
+            std::to_string(age) + "s ago</td></tr>";
   }
   html += "</table><p><a href=\"/metrics\">/metrics</a> &middot; "
           "<a href=\"/api/v1/targets\">/api/v1/targets</a></p></body></html>\n";
@@ -90,6 +102,8 @@ std::string renderTargetsJson(const std::vector<SeriesState>& series) {
                    {"status_code", s.statusCode},
                    {"duration_seconds", s.durationSeconds},
                    {"last_probe_unix", s.lastProbeUnix},
+                   {"down_since", s.downSinceUnix > 0 ? nlohmann::json(rfc3339(s.downSinceUnix))
+                                                      : nlohmann::json(nullptr)},
                    {"server", s.serverHeader},
                    {"resolved_address", s.resolvedAddress}});
   }

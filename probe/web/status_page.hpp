@@ -15,5 +15,7 @@ std::string renderStatusPage(const std::string& env, const std::vector<SeriesSta
                              std::int64_t nowUnix);
 std::string renderTargetsJson(const std::vector<SeriesState>& series);
 std::string htmlEscape(const std::string& text);
+// "2024-05-01T12:00:00Z".
+std::string rfc3339(std::int64_t unixSeconds);
 
 }  // namespace envprobe
