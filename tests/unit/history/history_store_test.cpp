@@ -113,7 +113,9 @@ TEST_CASE("history store: a file that is not SQLite is moved aside and a fresh s
           "[history]") {
   TempDir dir;
   const auto options = optionsFor(dir);
-  dir.write("data/history.sqlite", std::string(8192, 'G') + "garbage, not a database");
+  std::string garbage(8192, 'G');
+  garbage += "garbage, not a database";
+  dir.write("data/history.sqlite", garbage);
   HistoryStore store(options);
   REQUIRE(store.enabled());
   const auto aside = store.file() + ".corrupt-" + std::to_string(kNow / 1000);
