@@ -45,6 +45,17 @@ struct Rig {
     config.alerting.alertmanagers = {"http://am"};
     router = std::make_unique<AlertRouter>(std::make_shared<const AgentConfig>(config), timers, sender, registry, [this] { return wall; });
   }
+  // A config reload: the router gets the rig's config as it is now.
+  void reload() { router->reconfigure(std::make_shared<const AgentConfig>(config)); }
+  // A 30-minute window for the shop service that began a minute ago.
+  void addPatchingWindow() {
+    MaintenanceWindow window;
+    window.name = "patching";
+    window.service = "shop";
+    window.start = wall - 1min;
+    window.duration = 30min;
+    config.maintenance.push_back(window);
+  }
   void advance(std::chrono::milliseconds d) {
     wall += d;
     timers.advance(d);
@@ -86,12 +97,7 @@ TEST_CASE("alert router: fires at the threshold; removing the target resolves it
 TEST_CASE("alert router: a maintenance window holds the alert; it fires when the window ends",
           "[alerting]") {
   Rig rig;
-  MaintenanceWindow window;
-  window.name = "patching";
-  window.service = "shop";
-  window.start = rig.wall - 1min;
-  window.duration = 30min;
-  rig.config.maintenance.push_back(window);
+  rig.addPatchingWindow();
   rig.start();
   for (int i = 0; i < 3; ++i) {
     rig.probe(false);
@@ -125,7 +131,7 @@ TEST_CASE("alert router: a reload keeps a firing alert firing, neither re-fired 
   for (int i = 0; i < 3; ++i) rig.probe(false);
   REQUIRE(rig.sender.firing() == 1);
   for (int reload = 0; reload < 3; ++reload) {
-    rig.router->reconfigure(std::make_shared<const AgentConfig>(rig.config));
+    rig.reload();
     rig.probe(false);
     rig.advance(10s);
   }
@@ -133,7 +139,7 @@ TEST_CASE("alert router: a reload keeps a firing alert firing, neither re-fired 
   CHECK(rig.sender.resolved() == 0);
   // A new success threshold applies to the state the target already has.
   rig.config.alerting.successThreshold = 1;
-  rig.router->reconfigure(std::make_shared<const AgentConfig>(rig.config));
+  rig.reload();
   rig.probe(true);
   CHECK(rig.sender.resolved() == 1);
 }
@@ -144,17 +150,12 @@ TEST_CASE("alert router: a maintenance window added by a reload holds the next r
   rig.start();
   for (int i = 0; i < 3; ++i) rig.probe(false);
   REQUIRE(rig.sender.firing() == 1);
-  MaintenanceWindow window;
-  window.name = "patching";
-  window.service = "shop";
-  window.start = rig.wall - 1min;
-  window.duration = 30min;
-  rig.config.maintenance.push_back(window);
-  rig.router->reconfigure(std::make_shared<const AgentConfig>(rig.config));
+  rig.addPatchingWindow();
+  rig.reload();
   rig.advance(5min);
   CHECK(rig.sender.firing() == 1);  // resends held while the window is on
   rig.config.maintenance.clear();
-  rig.router->reconfigure(std::make_shared<const AgentConfig>(rig.config));
+  rig.reload();
   rig.advance(1s);  // parked sends are re-checked every second
   CHECK(rig.sender.firing() == 2);
 }
