@@ -282,7 +282,7 @@ TEST_CASE("coverage audit: one service listing a name twice in two spellings", "
                             "listed twice for environment \"dev\"");
 }
 
-TEST_CASE("coverage audit: the brief's spellings of one hostname clash", "[audit]") {
+TEST_CASE("coverage audit: one hostname in another case and with a trailing dot clashes", "[audit]") {
   TempDir dir;
   const auto file = dir.write("services.yaml", kEnvironments + R"(services:
   - name: shop
