@@ -125,10 +125,6 @@ Verdict badRegex(const char* what, const std::string& pattern, const re2::RE2& r
 
 }  // namespace
 
-std::optional<std::string> regexError(const std::string& pattern) {
-  return regexBudgetError(pattern);
-}
-
 Reason reasonFor(TransportError error) {
   switch (error) {
     case TransportError::None:

@@ -20,11 +20,6 @@ class RE2;
 
 namespace envprobe {
 
-// Regex check used by the config loader: nullopt if fine, else RE2's error text. Compiles with
-// the same options as evaluation (regexOptions() in regex_budget.hpp), so a pattern too large for
-// the memory budget is a config error.
-std::optional<std::string> regexError(const std::string& pattern);
-
 // Maps a transport error to its Reason.
 Reason reasonFor(TransportError error);
 

@@ -113,7 +113,7 @@ TargetDiff Agent::reconfigure(const AgentConfig& config,
   resolver_.reconfigure(config.dns);  // throws before anything changed
   sessions_->setLimits(config.scheduler.jitter,
                        static_cast<std::size_t>(config.scheduler.maxInflight));
-  judge_.pool().setMaxQueued(verdictQueueDepth(config));
+  judge_.setMaxQueued(verdictQueueDepth(config));
   std::vector<std::shared_ptr<const ProbeTarget>> prepared(targets.begin(), targets.end());
   return sessions_->reconcile(prepared);
 }

@@ -28,7 +28,7 @@ class PoolJudge : public Judge {
   // Shutdown: no new work, waiting jobs dropped, completions voided; then the workers join.
   void stop() { pool_.stop(); }
   void shutdown() { pool_.shutdown(); }
-  VerdictPool& pool() { return pool_; }
+  void setMaxQueued(std::size_t maxQueued) { pool_.setMaxQueued(maxQueued); }
 
  private:
   VerdictPool pool_;

@@ -109,9 +109,6 @@ DnsResolver::DnsResolver(EventLoop& loop, const DnsSettings& settings)
       ares_destroy(channel_);
       throw std::runtime_error("dns.servers \"" + csv + "\": " + ares_strerror(rc));
     }
-    servers_ = csv;
-  } else {
-    servers_ = "system resolv.conf";
   }
 }
 
@@ -121,8 +118,6 @@ DnsResolver::~DnsResolver() {
   queries_.clear();
   ares_destroy(channel_);  // pending queries complete with ARES_EDESTRUCTION, into nothing
 }
-
-std::string DnsResolver::serversDescription() const { return servers_; }
 
 Resolver::QueryId DnsResolver::resolve(const std::string& hostname,
                                        std::function<void(DnsAnswer)> done) {

@@ -27,7 +27,6 @@ class DnsResolver : public Resolver {
   void cancel(QueryId id) override;
   // Cancels every query (their callbacks never run).
   void cancelAll();
-  std::string serversDescription() const;
 
   struct Query;  // public for the C callback
 
@@ -40,7 +39,6 @@ class DnsResolver : public Resolver {
   EventLoop& loop_;
   ares_channel channel_ = nullptr;
   OwnedTimer timer_;
-  std::string servers_;
   QueryId nextId_ = 1;
   std::unordered_map<QueryId, Query*> queries_;  // live (not cancelled) queries
   bool destroying_ = false;

@@ -23,13 +23,6 @@ int sslContextIndex() {
   return index;
 }
 
-std::int64_t notAfterUnix(X509* cert) {
-  const ASN1_TIME* notAfter = X509_get0_notAfter(cert);
-  std::tm tm{};
-  if (!notAfter || ASN1_TIME_to_tm(notAfter, &tm) != 1) return 0;
-  return static_cast<std::int64_t>(timegm(&tm));
-}
-
 void noteCertificate(CertificateFacts& facts, X509* cert) {
   if (!cert) return;
   const std::int64_t expiry = notAfterUnix(cert);

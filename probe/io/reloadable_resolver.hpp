@@ -30,9 +30,6 @@ class ReloadableResolver : public Resolver {
   // New queries use `settings` from now on. Throws std::runtime_error (and keeps the current
   // settings) when the new channel cannot be set up. Equal settings change nothing.
   void reconfigure(const DnsSettings& settings);
-  const DnsSettings& settings() const { return settings_; }
-  std::string serversDescription() const { return current_->resolver.serversDescription(); }
-  std::size_t drainingChannels() const { return draining_.size(); }
 
  private:
   struct Channel {

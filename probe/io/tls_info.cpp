@@ -88,13 +88,6 @@ std::string escapeValue(const std::string& value) {
   return out;
 }
 
-std::int64_t notAfterUnix(X509* cert) {
-  const ASN1_TIME* notAfter = X509_get0_notAfter(cert);
-  std::tm tm{};
-  if (!notAfter || ASN1_TIME_to_tm(notAfter, &tm) != 1) return 0;
-  return static_cast<std::int64_t>(timegm(&tm));
-}
-
 std::string asn1Bytes(const ASN1_STRING* s) {
   if (!s) return {};
   return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
@@ -164,6 +157,13 @@ std::string serialHex(X509* leaf) {
 }
 
 }  // namespace
+
+std::int64_t notAfterUnix(X509* cert) {
+  const ASN1_TIME* notAfter = X509_get0_notAfter(cert);
+  std::tm tm{};
+  if (!notAfter || ASN1_TIME_to_tm(notAfter, &tm) != 1) return 0;
+  return static_cast<std::int64_t>(timegm(&tm));
+}
 
 std::string tlsVersionName(int protocolVersion) {
   switch (protocolVersion) {

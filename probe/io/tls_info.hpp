@@ -19,6 +19,9 @@ namespace envprobe {
 // Go's name for a TLS protocol version (0x0304 -> "TLS 1.3"); "unknown" for anything else.
 std::string tlsVersionName(int protocolVersion);
 
+// A certificate's NotAfter as unix seconds; 0 when it cannot be read.
+std::int64_t notAfterUnix(X509* cert);
+
 // One attribute of a distinguished name, in the certificate's order: the dotted OID and the
 // value as valid UTF-8.
 struct DnAttribute {

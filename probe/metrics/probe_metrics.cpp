@@ -89,9 +89,11 @@ void ProbeMetrics::record(const ProbeResult& result) {
   s.certPresent = obs.cert.present;
   if (obs.cert.present) s.certExpiry = obs.cert.earliestExpiryUnix;
   s.tls = obs.tls;
-  const auto ip = ipFacts(obs.resolvedAddress);
-  s.ipProtocol = ip ? ip->protocol : 0;
-  s.ipHash = ip ? ip->hash : 0;
+  if (first || obs.resolvedAddress != s.resolvedAddress) {  // parsed once per address seen
+    const auto ip = ipFacts(obs.resolvedAddress);
+    s.ipProtocol = ip ? ip->protocol : 0;
+    s.ipHash = ip ? ip->hash : 0;
+  }
   s.failedDueToRegex = result.verdict.failedDueToRegex;
   s.lastProbeUnix = finished;
   s.serverHeader = obs.serverHeader;

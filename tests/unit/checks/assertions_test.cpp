@@ -1,4 +1,5 @@
 #include "checks/assertions.hpp"
+#include "checks/regex_budget.hpp"
 
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -346,15 +347,15 @@ TEST_CASE("assertions: evaluation order, first failure wins", "[assertions]") {
   CHECK(judge(expect, o).reason == Reason::TooSlow);
 }
 
-TEST_CASE("assertions: regexError", "[assertions]") {
-  CHECK_FALSE(regexError("text/html.*").has_value());
-  CHECK_FALSE(regexError("").has_value());
-  auto error = regexError("(");
+TEST_CASE("assertions: regexBudgetError", "[assertions]") {
+  CHECK_FALSE(regexBudgetError("text/html.*").has_value());
+  CHECK_FALSE(regexBudgetError("").has_value());
+  auto error = regexBudgetError("(");
   REQUIRE(error.has_value());
   CHECK_THAT(*error, Contains("missing )"));
-  CHECK(regexError("a(?=b)").has_value());  // lookahead is not RE2 syntax
+  CHECK(regexBudgetError("a(?=b)").has_value());  // lookahead is not RE2 syntax
   // Too costly to run in linear time within the budget: refused like a syntax error.
-  auto costly = regexError("a.{1000}b");
+  auto costly = regexBudgetError("a.{1000}b");
   REQUIRE(costly.has_value());
   CHECK_THAT(*costly, Contains("too costly"));
 }
