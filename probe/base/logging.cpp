@@ -120,16 +120,11 @@ nlohmann::ordered_json jsonField(const LogField::Value& value) {
       value);
 }
 
-std::string formatCurrent(std::string_view level, std::string_view msg, LogFields fields) {
-  return logFormat() == LogFormat::Json ? formatJsonLine(timestamp(), level, msg, fields)
-                                        : formatLogfmtLine(timestamp(), level, msg, fields);
-}
-
 void emit(spdlog::level::level_enum level, std::string_view msg, LogFields fields) {
   auto logger = spdlog::default_logger_raw();
   if (!logger->should_log(level)) return;
   const auto name = spdlog::level::to_string_view(level);
-  const std::string line = formatCurrent(std::string_view(name.data(), name.size()), msg, fields);
+  const std::string line = formatLogLine(std::string_view(name.data(), name.size()), msg, fields);
   if (testSink) {
     testSink(line);
     return;
@@ -171,7 +166,8 @@ LogFormat logFormat() { return currentFormat.load(std::memory_order_relaxed); }
 void setLogFormat(LogFormat format) { currentFormat.store(format, std::memory_order_relaxed); }
 
 std::string formatLogLine(std::string_view level, std::string_view msg, LogFields fields) {
-  return formatCurrent(level, msg, fields);
+  return logFormat() == LogFormat::Json ? formatJsonLine(timestamp(), level, msg, fields)
+                                        : formatLogfmtLine(timestamp(), level, msg, fields);
 }
 
 void setLogSinkForTest(std::function<void(std::string_view line)> sink) {

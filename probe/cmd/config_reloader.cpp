@@ -70,7 +70,7 @@ ReloadCandidate loadReloadCandidate(const std::string& file) {
   AgentFile loaded = loadAgentFile(file);
   candidate.diagnostics = std::move(loaded.diagnostics);
   if (loaded.config) {
-    candidate.fingerprint = configFingerprint(watchedFiles(*loaded.config));
+    candidate.watch = watchedFiles(*loaded.config);
     auto config = std::make_shared<AgentConfig>(std::move(*loaded.config));
     candidate.targets = prepareTargets(*config);
     candidate.config = std::move(config);
@@ -139,6 +139,10 @@ void ConfigReloader::startLoad() {
         }
       }
       candidate.tried = before;
+      // The new config's files: read again only when they are not the running config's (the
+      // fingerprint from before the load then counts, so a change made while loading is seen).
+      if (candidate.config)
+        candidate.fingerprint = candidate.watch == watch ? before : configFingerprint(candidate.watch);
       auto result = std::make_shared<ReloadCandidate>(std::move(candidate));
       loop_.post([this, result, unchanged, alive] {
         if (*alive) finished(std::move(*result), unchanged);
@@ -163,12 +167,9 @@ void ConfigReloader::finished(ReloadCandidate candidate, bool unchanged) {
     outcome = ReloadOutcome{true, true, "the config files did not change"};
   } else {
     const ReloadTrigger trigger = waiters.empty() ? ReloadTrigger::Api : waiters.front().trigger;
-    // Taken before apply, which may take the config. When the set of files is the same, the
-    // fingerprint from before the load counts, so a change made while loading is not lost.
-    WatchSet watch = candidate.config ? watchedFiles(*candidate.config) : watch_;
-    std::string fingerprint =
-        watch.files == watch_.files && watch.patterns == watch_.patterns ? candidate.tried
-                                                                         : candidate.fingerprint;
+    // Taken before apply, which may take the candidate's parts.
+    WatchSet watch = std::move(candidate.watch);
+    std::string fingerprint = std::move(candidate.fingerprint);
     std::string tried = candidate.tried;
     try {
       outcome = apply_(candidate, trigger);

@@ -21,12 +21,21 @@ namespace envprobe {
 enum class ReloadTrigger { Signal, Api, FileChange };
 const char* toString(ReloadTrigger trigger);
 
+// What a config was read from: the agent file, its includes, the secret files it names, and the
+// include patterns (a new file may match one).
+struct WatchSet {
+  std::vector<std::string> files;
+  std::vector<std::string> patterns;
+  bool operator==(const WatchSet&) const = default;
+};
+
 // An agent file loaded for a reload.
 struct ReloadCandidate {
   std::shared_ptr<AgentConfig> config;  // null when the file is not usable; the applier may adjust it
   std::vector<std::shared_ptr<ProbeTarget>> targets;
   Diagnostics diagnostics;  // every error and warning, file:line:col
-  std::string fingerprint;  // of its watchedFiles, as read
+  WatchSet watch;           // what it was read from
+  std::string fingerprint;  // of `watch`, as read
   std::string tried;        // of the running config's watched files, before loading
   double loadSeconds = 0;
   // What apply replaced (the old config); freed with the candidate, off the loop.
@@ -41,12 +50,6 @@ struct ReloadOutcome {
 
 // Loads, audits and prepares an agent file (any thread). The same checks as at start.
 ReloadCandidate loadReloadCandidate(const std::string& file);
-// What a config was read from: the agent file, its includes, the secret files it names, and the
-// include patterns (a new file may match one).
-struct WatchSet {
-  std::vector<std::string> files;
-  std::vector<std::string> patterns;
-};
 WatchSet watchedFiles(const AgentConfig& config);
 // A digest of the files' contents (an unreadable file counts as such) and the patterns' matches.
 std::string configFingerprint(const WatchSet& watch);

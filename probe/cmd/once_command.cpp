@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "probe/catalog/catalog_expander.hpp"
 #include "probe/engine/agent.hpp"
 #include "probe/cmd/agent_commands.hpp"
 #include "probe/base/text_table.hpp"
@@ -26,22 +25,22 @@ std::string addressOf(const ProbeResult& r) {
 int runOnceCommand(const CommandLine& cl, std::ostream& out, std::ostream& err) {
   auto config = loadAgentConfig(cl.configFile, err);
   if (!config) return 2;
-  // A pipeline gate that checks nothing must not pass: zero targets is an error, not a success.
-  if (CatalogExpander(*config).expand(config->environment).empty()) {
-    err << "envprobe: error: " << config->file << ": environment \"" << config->environment
-        << "\" expands to zero targets";
-    if (!config->includes.empty()) {
-      err << " (catalog from";
-      for (const auto& inc : config->includes) err << " " << inc;
-      err << ")";
-    }
-    err << "; nothing to probe, so nothing passed\n";
-    return 2;
-  }
   EventLoop loop;
   std::vector<ProbeResult> results;
   try {
     Agent agent(*config, loop);
+    // A pipeline gate that checks nothing must not pass: zero targets is an error, not a success.
+    if (agent.targetCount() == 0) {
+      err << "envprobe: error: " << config->file << ": environment \"" << config->environment
+          << "\" expands to zero targets";
+      if (!config->includes.empty()) {
+        err << " (catalog from";
+        for (const auto& inc : config->includes) err << " " << inc;
+        err << ")";
+      }
+      err << "; nothing to probe, so nothing passed\n";
+      return 2;
+    }
     agent.addListener([&results](const ProbeResult& r) { results.push_back(r); });
     agent.runOnce([&loop] { loop.stop(); });
     loop.run();

@@ -7,8 +7,6 @@
 #include <unistd.h>
 
 #include "probe/engine/agent.hpp"
-#include "probe/alerting/delivery/alert_router.hpp"
-#include "probe/alerting/delivery/alertmanager_client.hpp"
 #include "probe/cmd/agent_commands.hpp"
 #include "probe/cmd/agent_runtime.hpp"
 #include "probe/cmd/config_reloader.hpp"

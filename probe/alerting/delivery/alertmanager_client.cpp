@@ -20,15 +20,6 @@ constexpr auto kMaxBackoff = std::chrono::seconds(8);
 constexpr std::size_t kMaxAnswerBytes = 4096;  // of an error answer, kept for the log
 constexpr std::size_t kLoggedAnswerBytes = 300;
 
-// Each Alertmanager once (the first listing wins): two entries for one URL would share their
-// counters, and one of them could not be removed without the other.
-std::vector<std::string> distinct(const std::vector<std::string>& urls) {
-  std::vector<std::string> out;
-  for (const auto& url : urls)
-    if (std::find(out.begin(), out.end(), url) == out.end()) out.push_back(url);
-  return out;
-}
-
 std::string describeLabels(const LabelMap& labels) {
   std::string out = "{";
   for (const auto& [k, v] : labels) out += (out.size() > 1 ? ", " : "") + k + "=" + v;
@@ -142,7 +133,7 @@ AlertmanagerClient::AlertmanagerClient(EventLoop& loop, CurlDriver& curl,
                    .Help("Alerts dropped because an Alertmanager's queue was full")
                    .Register(registry)
                    .Add({})) {
-  for (const auto& url : distinct(urls)) targets_.push_back(makeTarget(url));
+  for (const auto& url : urls) targets_.push_back(makeTarget(url));
 }
 
 std::unique_ptr<AlertmanagerClient::Target> AlertmanagerClient::makeTarget(const std::string& url) {
@@ -173,7 +164,7 @@ void AlertmanagerClient::reconfigure(const std::vector<std::string>& urls,
                                      std::size_t queueCapacity) {
   capacity_ = std::max<std::size_t>(queueCapacity, 1);
   std::vector<std::unique_ptr<Target>> next;
-  for (const auto& url : distinct(urls)) {
+  for (const auto& url : urls) {
     auto kept = std::find_if(targets_.begin(), targets_.end(),
                              [&](const auto& t) { return t && t->name == url; });
     if (kept != targets_.end()) {
