@@ -19,7 +19,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bench  # noqa: E402  (free_port, wait_until, write_envprobe_conf)
+import benchlib as bench  # noqa: E402  (Processes, free_port, wait_until, write_envprobe_conf)
 
 
 def post_reload(port):

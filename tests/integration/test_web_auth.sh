@@ -82,16 +82,7 @@ done
 expect_eq "Prometheus' up for the agent behind basic auth" 1 "$up"
 
 # refused WHAT WEB_CONFIG_TEXT EXPECTED_ERROR: the agent must exit 1 naming the problem.
-refused() {
-  local what="$1" file="$EP_TMP/$1.yml" port rc=0
-  printf '%s' "$2" >"$file"
-  port=$(free_port)
-  timeout -k 5 20 "$ENVPROBE" run --config.file="$config" --web.listen-address="127.0.0.1:$port" \
-    --web.config.file="$file" >"$EP_TMP/$what.log" 2>&1 || rc=$?
-  expect_eq "exit code with a $what web config" 1 "$rc"
-  grep -qF -- "$3" "$EP_TMP/$what.log" && pass "$what: the agent says: $3" ||
-    fail "$what: expected the error '$3', the agent said: $(head -c 600 "$EP_TMP/$what.log")"
-}
+refused() { web_config_refused "$EP_TMP" "$@"; }
 
 step "refused web configs"
 for name in agent other; do

@@ -254,16 +254,7 @@ else
 fi
 
 # refused WHAT WEB_CONFIG_TEXT EXPECTED_ERROR: the agent must exit 1 naming the problem.
-refused() {
-  local what="$1" file="$pki/$1.yml" p rc=0
-  printf '%s' "$2" >"$file"
-  p=$(free_port)
-  timeout -k 5 20 "$ENVPROBE" run --config.file="$config" --web.listen-address="127.0.0.1:$p" \
-    --web.config.file="$file" >"$EP_TMP/$what.log" 2>&1 || rc=$?
-  expect_eq "exit code with a $what web config" 1 "$rc"
-  grep -qF -- "$3" "$EP_TMP/$what.log" && pass "$what: the agent says: $3" ||
-    fail "$what: expected the error '$3', the agent said: $(head -c 600 "$EP_TMP/$what.log")"
-}
+refused() { web_config_refused "$pki" "$@"; }
 step "TLS settings this build cannot honour are refused at start"
 refused tls11 "tls_server_config: { cert_file: server.crt, key_file: server.key, max_version: TLS11 }
 " "tls_server_config.max_version TLS11: not available"

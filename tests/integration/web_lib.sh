@@ -74,3 +74,17 @@ PY
   start_bg idle_clients "$EP_PY" "$EP_TMP/idle_clients.py" "$1" "$2"
   IDLE_PID=$BG_PID
 }
+
+# web_config_refused DIR WHAT WEB_CONFIG_TEXT EXPECTED_ERROR: writes the web config to
+# DIR/WHAT.yml (relative paths in it resolve against DIR); the agent, run with $config, must exit
+# 1 naming the problem.
+web_config_refused() {
+  local dir="$1" what="$2" file="$1/$2.yml" port rc=0
+  printf '%s' "$3" >"$file"
+  port=$(free_port)
+  timeout -k 5 20 "$ENVPROBE" run --config.file="$config" --web.listen-address="127.0.0.1:$port" \
+    --web.config.file="$file" >"$EP_TMP/$what.log" 2>&1 || rc=$?
+  expect_eq "exit code with a $what web config" 1 "$rc"
+  grep -qF -- "$4" "$EP_TMP/$what.log" && pass "$what: the agent says: $4" ||
+    fail "$what: expected the error '$4', the agent said: $(head -c 600 "$EP_TMP/$what.log")"
+}
