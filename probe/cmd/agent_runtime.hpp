@@ -56,7 +56,7 @@ class AgentRuntime {
   void heartbeat();
 
   EventLoop& loop_;
-  std::shared_ptr<AgentConfig> config_;  // alerting reads it; changed only before start()
+  std::shared_ptr<AgentConfig> config_;  // alerting reads it; a reload replaces it whole
   std::string defaultExternalUrl_;
   std::string listen_;
   bool listenFromConfig_ = false;
