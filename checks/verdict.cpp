@@ -38,6 +38,10 @@ const char* toString(Reason reason) {
       return "redirects";
     case Reason::Error:
       return "error";
+    case Reason::VersionMismatch:
+      return "version_mismatch";
+    case Reason::WrongEnvironment:
+      return "wrong_environment";
   }
   return "error";  // out-of-range values still yield a valid label
 }

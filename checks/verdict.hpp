@@ -23,6 +23,8 @@ enum class Reason {
   BodyTooLarge,  // body_too_large
   Redirects,     // redirects
   Error,         // error (anything else)
+  VersionMismatch,   // version_mismatch: serves another version than the one announced
+  WrongEnvironment,  // wrong_environment: expect.identity does not name this environment
 };
 
 const char* toString(Reason reason);  // the label value, e.g. "http_status"
@@ -32,6 +34,10 @@ struct Verdict {
   Reason reason = Reason::None;
   std::string detail;          // e.g. "status 400 not in [200-299]"
   bool failedDueToRegex = false;  // probe_failed_due_to_regex
+  // Facts read from the response while judging (off the loop), for change tracking and
+  // expected versions; empty when the check does not ask for them or the response lacks them.
+  std::string version;     // where the check's `version:` points; valid UTF-8, bounded
+  std::string bodySha256;  // lowercase hex, only when the check tracks `body`
 };
 
 }  // namespace envprobe

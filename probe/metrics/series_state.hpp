@@ -39,6 +39,7 @@ struct SeriesState {
   std::map<Reason, std::uint64_t> failures;
   std::string serverHeader;
   std::string resolvedAddress;
+  std::string version;  // the deployed version the last response named ("" unknown)
 };
 
 }  // namespace envprobe
