@@ -20,6 +20,12 @@ std::int64_t steadyNs() {
       .count();
 }
 
+std::int64_t wallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 double wallSeconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -55,8 +61,16 @@ AgentRuntime::AgentRuntime(AgentConfig config, EventLoop& loop)
                      .Help("Timestamp of the last successful configuration load")
                      .Register(registry)
                      .Add({});
+  historyDropped_ = &prometheus::BuildCounter()
+                        .Name("envprobe_history_dropped_writes_total")
+                        .Help("History writes dropped because the store's queue was full")
+                        .Register(registry)
+                        .Add({});
   reloadOk_->Set(1);
   reloadTime_->Set(wallSeconds());
+  deployments_ = std::make_unique<Deployments>(wallMs);
+  agent_->setAmender(deployments_.get());
+  refreshApiState();
   heartbeat();
 }
 
@@ -64,7 +78,10 @@ AgentRuntime::~AgentRuntime() {
   heartbeatTimer_.reset();
   if (alerts_) agent_->removeSink(*alerts_);
   if (historySink_) agent_->removeSink(*historySink_);
+  if (changeTracker_) agent_->removeSink(*changeTracker_);
+  agent_->setAmender(nullptr);
   historySink_.reset();
+  changeTracker_.reset();
   history_.reset();
   alerts_.reset();
   alertmanagers_.reset();
@@ -78,6 +95,12 @@ void AgentRuntime::setListen(std::string listen, bool fromConfig) {
 
 void AgentRuntime::heartbeat() {
   lastBeatNs_.store(steadyNs());
+  if (history_) {
+    const std::uint64_t dropped = history_->dropped();
+    if (dropped > historyDroppedSeen_)
+      historyDropped_->Increment(static_cast<double>(dropped - historyDroppedSeen_));
+    historyDroppedSeen_ = dropped;
+  }
   heartbeatTimer_.arm(loop_.now() + kHeartbeat, [this] { heartbeat(); });
 }
 
@@ -122,12 +145,86 @@ void AgentRuntime::enableHistory(HistoryOptions options) {
   logInfo("history: kept", {{"file", store->file()},
                             {"series", last.size()},
                             {"down", downSince.size()}});
+  deployments_->restore([&] {
+    std::vector<ExpectedVersion> restored;
+    for (const auto& a : store->loadAnnouncements())
+      restored.push_back({a.service, a.version, a.announcedUnixMs, a.convergeWithinMs});
+    return restored;
+  }());
+  {
+    ChangeQuery recent;
+    recent.limit = 100000;
+    std::map<std::string, std::vector<SeriesChange>> changes;
+    auto found = store->queryChanges(recent);  // newest first
+    for (auto it = found.rbegin(); it != found.rend(); ++it)
+      changes[it->series].push_back({it->what, it->oldValue, it->newValue, it->unixMs});
+    agent_->probeMetrics()->seedChanges(std::move(changes));
+  }
+  auto facts = store->loadFacts();
   history_ = std::move(store);
   historySink_ = std::make_unique<HistorySink>(*history_, last);
   agent_->addSink(*historySink_);
+  HistoryStore* kept = history_.get();
+  ChangeTracker::Store keep;
+  keep.fact = [kept](const std::string& series, const std::string& what,
+                     const std::string& value, std::int64_t unixMs) {
+    kept->recordFact(series, what, value, unixMs);
+  };
+  keep.change = [kept](const RecordedChange& c) {
+    const Target& t = *c.target;
+    kept->recordChange({c.series, t.id, t.env, t.service, t.hostname, toString(t.visibility),
+                        t.check, c.address, c.what, c.oldValue, c.newValue, c.unixMs});
+  };
+  changeTracker_ =
+      std::make_unique<ChangeTracker>(*agent_->probeMetrics(), std::move(keep), std::move(facts));
+  agent_->addSink(*changeTracker_);
+}
+
+void AgentRuntime::refreshApiState() {
+  std::map<std::string, bool> versioned;
+  for (const auto& service : config_->catalog.services) {
+    bool any = false;
+    for (const auto& check : service.checks)
+      any = any || (check.http && check.http->version.kind != ValueSource::Kind::None);
+    versioned[service.name] = any;
+  }
+  std::lock_guard lock(apiMutex_);
+  apiToken_ = config_->api.token;
+  serviceVersioned_ = std::move(versioned);
+}
+
+std::optional<std::string> AgentRuntime::refuseService(const std::string& service) const {
+  std::lock_guard lock(apiMutex_);
+  const auto it = serviceVersioned_.find(service);
+  if (it == serviceVersioned_.end())
+    return "no service \"" + service.substr(0, 128) + "\" in the agent's catalog";
+  if (!it->second)
+    return "no check of service \"" + service +
+           "\" says where its version is (version: { json | header | regex })";
+  return std::nullopt;
+}
+
+ControlApiContext AgentRuntime::controlApi() {
+  ControlApiContext ctx;
+  ctx.metrics = agent_->probeMetrics();
+  ctx.deployments = deployments_.get();
+  ctx.history = history();
+  ctx.token = [this] {
+    std::lock_guard lock(apiMutex_);
+    return apiToken_;
+  };
+  ctx.refuseService = [this](const std::string& service) { return refuseService(service); };
+  ctx.nowMs = wallMs;
+  return ctx;
 }
 
 void AgentRuntime::start() {
+  if (!changeTracker_) {  // without a history: changes are logged and exported, not kept
+    changeTracker_ = std::make_unique<ChangeTracker>(*agent_->probeMetrics(),
+                                                     ChangeTracker::Store{},
+                                                     std::map<std::string, std::map<std::string, std::string>>{});
+    agent_->addSink(*changeTracker_);
+  }
   if (config_->alerting.externalUrl.empty()) config_->alerting.externalUrl = defaultExternalUrl_;
   configureAlerting();
   agent_->start();
@@ -189,6 +286,7 @@ ReloadOutcome AgentRuntime::apply(ReloadCandidate& candidate, ReloadTrigger trig
   }
   candidate.retired = std::exchange(config_, config);
   configureAlerting();
+  refreshApiState();
   if (listenFromConfig_ && !config_->listen.empty() && config_->listen != listen_)
     logWarn("listen address changed in the config; it takes effect on restart",
             {{"listening", listen_}, {"configured", config_->listen}});

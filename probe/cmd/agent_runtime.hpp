@@ -3,15 +3,22 @@
 // and the reload of both. A reload keeps every unchanged target's state (see
 // SessionTable::reconcile), keeps alert state, keeps the Alertmanagers still listed with their
 // queues, and swaps maintenance windows, DNS settings and scheduler limits in place.
+#include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 
 #include <atomic>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "probe/alerting/delivery/alert_router.hpp"
 #include "probe/alerting/delivery/alertmanager_client.hpp"
 #include "probe/cmd/config_reloader.hpp"
+#include "probe/deploy/change_tracker.hpp"
+#include "probe/deploy/control_api.hpp"
+#include "probe/deploy/deployments.hpp"
 #include "probe/engine/agent.hpp"
 #include "probe/history/history_sink.hpp"
 #include "probe/history/history_store.hpp"
@@ -32,9 +39,15 @@ class AgentRuntime {
   // Listen address in use: a reload that names another one says it needs a restart.
   void setListen(std::string listen, bool fromConfig);
 
-  // Before start(): keep each series' state transitions in the history store and restore
-  // "down since" from it. A store that cannot be used is logged and the agent runs without.
+  // Before start(): keep each series' state transitions, tracked facts, changes and the
+  // announced deployments in the history store, and restore "down since", the facts, the last
+  // changes and the announcements from it. A store that cannot be used is logged and the agent
+  // runs without (changes are then still logged and exported, but not kept).
   void enableHistory(HistoryOptions options);
+  HistoryStore* history() { return history_ && history_->enabled() ? history_.get() : nullptr; }
+  Deployments& deployments() { return *deployments_; }
+  // What the control API needs; valid while the runtime lives.
+  ControlApiContext controlApi();
 
   void start();  // alerting as configured, then probing
   // The shutdown sequence's first steps: stop probing, deliver what alerting still owes for at
@@ -54,6 +67,8 @@ class AgentRuntime {
   void configureAlerting();
   void flushAlerts(Duration bound);
   void heartbeat();
+  void refreshApiState();
+  std::optional<std::string> refuseService(const std::string& service) const;
 
   EventLoop& loop_;
   std::shared_ptr<AgentConfig> config_;  // alerting reads it; a reload replaces it whole
@@ -65,6 +80,14 @@ class AgentRuntime {
   std::unique_ptr<AlertRouter> alerts_;
   std::unique_ptr<HistoryStore> history_;
   std::unique_ptr<HistorySink> historySink_;
+  std::unique_ptr<Deployments> deployments_;
+  std::unique_ptr<ChangeTracker> changeTracker_;
+  prometheus::Counter* historyDropped_ = nullptr;
+  std::uint64_t historyDroppedSeen_ = 0;
+  // What HTTP threads read of the running config (a reload swaps config_ on the loop).
+  mutable std::mutex apiMutex_;
+  std::string apiToken_;
+  std::map<std::string, bool> serviceVersioned_;  // catalog service -> has a check with version:
   prometheus::Gauge* reloadOk_ = nullptr;
   prometheus::Gauge* reloadTime_ = nullptr;
   OwnedTimer heartbeatTimer_;

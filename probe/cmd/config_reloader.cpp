@@ -33,6 +33,7 @@ WatchSet watchedFiles(const AgentConfig& config) {
       if (check.http)
         files.insert(files.end(), check.http->secrets.files.begin(),
                      check.http->secrets.files.end());
+  if (!config.api.tokenFile.empty()) files.push_back(config.api.tokenFile);
   std::sort(files.begin() + 1, files.end());
   files.erase(std::unique(files.begin() + 1, files.end()), files.end());
   return WatchSet{std::move(files), config.includePatterns};

@@ -157,7 +157,9 @@ int serveAgent(AgentConfig config, const ServeOptions& options) {
     logError("cannot start", {{"err", e.what()}});
     return 1;
   }
+  if (options.history) runtime->enableHistory(*options.history);
   addRoutes(*server, *runtime);
+  addControlRoutes(*server, runtime->controlApi());
   auto gate = std::make_shared<ReloadGate>();
   if (options.reloadable) {
     reloader = std::make_unique<ConfigReloader>(
@@ -177,7 +179,6 @@ int serveAgent(AgentConfig config, const ServeOptions& options) {
                                 {"targets", runtime->agent().targetCount()},
                                 {"listen", options.listen},
                                 {"port", server->port()}});
-  if (options.history) runtime->enableHistory(*options.history);
   runtime->start();
   if (options.stopAfter.count() > 0)
     loop.addTimer(loop.now() + options.stopAfter, [&loop] { loop.stop(); });

@@ -35,6 +35,7 @@ class Agent {
 
   void addSink(ResultSink& sink) { sessions_->addSink(sink); }
   void removeSink(ResultSink& sink) { sessions_->removeSink(sink); }
+  void setAmender(ResultAmender* amender) { sessions_->setAmender(amender); }
   void addListener(Listener listener);
   void start();
   void runOnce(std::function<void()> done);

@@ -20,7 +20,7 @@ void SessionTable::add(std::shared_ptr<const ProbeTarget> target) {
   const std::string id = target->target.id;
   remove(id);
   const std::uint64_t key = scheduler_.add(id, target->target.interval, io_.timers.now());
-  auto session = std::make_unique<TargetSession>(std::move(target), key, sinks_);
+  auto session = std::make_unique<TargetSession>(std::move(target), key, outputs_);
   ++neverLaunched_;
   byKey_[key] = session.get();
   sessions_[id] = std::move(session);

@@ -34,8 +34,10 @@ class SessionTable {
   SessionTable(const SessionTable&) = delete;
   SessionTable& operator=(const SessionTable&) = delete;
 
-  void addSink(ResultSink& sink) { sinks_.push_back(&sink); }
-  void removeSink(ResultSink& sink) { std::erase(sinks_, &sink); }
+  void addSink(ResultSink& sink) { outputs_.sinks.push_back(&sink); }
+  void removeSink(ResultSink& sink) { std::erase(outputs_.sinks, &sink); }
+  // Sees every result before the sinks (nullptr: none).
+  void setAmender(ResultAmender* amender) { outputs_.amender = amender; }
 
   // A new target is scheduled at its phase within its interval. An existing id is replaced (its
   // state restarts).
@@ -70,7 +72,7 @@ class SessionTable {
   ProbeIo& io_;
   Scheduler scheduler_;
   SessionTableObserver observer_;
-  std::vector<ResultSink*> sinks_;
+  SessionOutputs outputs_;
   std::map<std::string, std::unique_ptr<TargetSession>> sessions_;  // by target id
   std::unordered_map<std::uint64_t, TargetSession*> byKey_;          // by scheduler key
   OwnedTimer tick_;

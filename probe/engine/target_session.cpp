@@ -5,8 +5,8 @@
 namespace envprobe {
 
 TargetSession::TargetSession(std::shared_ptr<const ProbeTarget> target, std::uint64_t scheduleKey,
-                             std::vector<ResultSink*>& sinks)
-    : target_(std::move(target)), scheduleKey_(scheduleKey), sinks_(sinks) {}
+                             SessionOutputs& outputs)
+    : target_(std::move(target)), scheduleKey_(scheduleKey), outputs_(outputs) {}
 
 TargetSession::~TargetSession() { cancelRun(); }
 
@@ -34,7 +34,7 @@ void TargetSession::cancelRun() {
 void TargetSession::retire() {
   cancelRun();
   for (const auto& address : addresses_)
-    for (ResultSink* sink : sinks_) sink->onSeriesRemoved(target_->target, address);
+    for (ResultSink* sink : outputs_.sinks) sink->onSeriesRemoved(target_->target, address);
   addresses_.clear();
 }
 
@@ -59,11 +59,13 @@ void TargetSession::apply(RunOutcome outcome) {
   current.erase(std::unique(current.begin(), current.end()), current.end());
   for (const auto& address : addresses_) {
     if (std::binary_search(current.begin(), current.end(), address)) continue;
-    for (ResultSink* sink : sinks_) sink->onSeriesRemoved(target_->target, address);
+    for (ResultSink* sink : outputs_.sinks) sink->onSeriesRemoved(target_->target, address);
   }
   addresses_ = std::move(current);
+  if (outputs_.amender)
+    for (auto& result : results) outputs_.amender->amend(result);
   for (const auto& result : results)
-    for (ResultSink* sink : sinks_) sink->onResult(result);
+    for (ResultSink* sink : outputs_.sinks) sink->onResult(result);
 }
 
 }  // namespace envprobe

@@ -17,7 +17,7 @@ namespace envprobe {
 class TargetSession {
  public:
   TargetSession(std::shared_ptr<const ProbeTarget> target, std::uint64_t scheduleKey,
-                std::vector<ResultSink*>& sinks);
+                SessionOutputs& outputs);
   // Cancels a run in flight. Series stay: on shutdown the agent goes, its targets do not.
   ~TargetSession();
   TargetSession(const TargetSession&) = delete;
@@ -39,7 +39,7 @@ class TargetSession {
 
   std::shared_ptr<const ProbeTarget> target_;
   std::uint64_t scheduleKey_;
-  std::vector<ResultSink*>& sinks_;
+  SessionOutputs& outputs_;
   std::unique_ptr<ProbeRun> run_;
   std::function<void()> onDone_;
   std::vector<std::string> addresses_;  // `address` label of each series published, sorted

@@ -1,5 +1,7 @@
 #include "probe/metrics/probe_metrics.hpp"
 
+#include <algorithm>
+
 #include "probe/catalog/instance_label.hpp"
 #include "probe/metrics/ip_facts.hpp"
 
@@ -39,6 +41,17 @@ class FamilyBuilder {
  private:
   MetricFamily family_;
 };
+
+void applyChange(SeriesState& s, const SeriesChange& change) {
+  if (change.unixMs >= s.lastChangeUnixMs) {
+    s.lastChangeWhat = change.what;
+    s.lastChangeOld = change.oldValue;
+    s.lastChangeNew = change.newValue;
+    s.lastChangeUnixMs = change.unixMs;
+  }
+  auto& at = s.lastChangeByWhat[change.what];
+  at = std::max(at, change.unixMs / 1000);
+}
 
 }  // namespace
 
@@ -94,12 +107,33 @@ void ProbeMetrics::record(const ProbeResult& result) {
     s.ipProtocol = ip ? ip->protocol : 0;
     s.ipHash = ip ? ip->hash : 0;
   }
+  if (first && !seededChanges_.empty()) {
+    if (auto seed = seededChanges_.find(key); seed != seededChanges_.end()) {
+      for (const auto& change : seed->second) applyChange(s, change);
+      seededChanges_.erase(seed);
+    }
+  }
   s.failedDueToRegex = result.verdict.failedDueToRegex;
   s.lastProbeUnix = finished;
+  s.lastProbeUnixMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          result.finishedAt.time_since_epoch())
+                          .count();
+  s.version = result.verdict.version;
+  s.versionTracked = t.http && t.http->version.kind != ValueSource::Kind::None;
   s.serverHeader = obs.serverHeader;
   s.resolvedAddress = obs.resolvedAddress;
   ++s.probes;
   if (!result.verdict.ok) ++s.failures[result.verdict.reason];
+}
+
+void ProbeMetrics::noteChange(const std::string& key, const SeriesChange& change) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (auto it = series_.find(key); it != series_.end()) applyChange(it->second, change);
+}
+
+void ProbeMetrics::seedChanges(std::map<std::string, std::vector<SeriesChange>> byKey) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  seededChanges_ = std::move(byKey);
 }
 
 void ProbeMetrics::seedDownSince(std::map<std::string, std::int64_t> sinceUnixByKey) {
@@ -165,6 +199,12 @@ std::vector<MetricFamily> ProbeMetrics::Collect() const {
                         MetricType::Gauge);
   FamilyBuilder last("envprobe_probe_last_run_timestamp_seconds", "When the last probe finished",
                      MetricType::Gauge);
+  FamilyBuilder deployed("envprobe_target_version_info",
+                         "1 with the version the last response named (checks with version:)",
+                         MetricType::Gauge);
+  FamilyBuilder changed("envprobe_target_last_change_timestamp_seconds",
+                        "When a tracked fact (what) of the target last changed, unix seconds",
+                        MetricType::Gauge);
 
   std::lock_guard<std::mutex> lock(mutex_);
   for (const auto& [key, s] : series_) {
@@ -215,11 +255,21 @@ std::vector<MetricFamily> ProbeMetrics::Collect() const {
       failing.add(std::move(withReason), 1);
     }
     last.add(labels, static_cast<double>(s.lastProbeUnix));
+    if (!s.version.empty()) {
+      auto withVersion = labels;
+      withVersion.push_back({"version", s.version});
+      deployed.add(std::move(withVersion), 1);
+    }
+    for (const auto& [what, at] : s.lastChangeByWhat) {
+      auto withWhat = labels;
+      withWhat.push_back({"what", what});
+      changed.add(std::move(withWhat), static_cast<double>(at));
+    }
   }
   std::vector<MetricFamily> out;
   for (auto* b : {&success, &duration, &status, &phases, &dns, &length, &version, &ssl,
                   &redirects, &expiry, &bodyLength, &ipProtocol, &ipHash, &tlsVersion,
-                  &chainExpiry, &chainInfo, &regex, &failures, &failing, &last})
+                  &chainExpiry, &chainInfo, &regex, &failures, &failing, &last, &deployed, &changed})
     out.push_back(b->take());
   return out;
 }

@@ -23,6 +23,11 @@ class ProbeMetrics : public prometheus::Collectable {
   // history kept it across a restart. A seeded series whose first result is also down keeps
   // that time as its down-since instead of the first result's; each seed is used once.
   void seedDownSince(std::map<std::string, std::int64_t> sinceUnixByKey);
+  // A tracked fact of a series changed (on the loop, after record()).
+  void noteChange(const std::string& key, const SeriesChange& change);
+  // Before probing starts: each series' known changes (from the history), oldest first; they
+  // apply when the series' first result arrives.
+  void seedChanges(std::map<std::string, std::vector<SeriesChange>> byKey);
   // Drops one series: the target's series for `address` ("" when it has no address label).
   void removeSeries(const std::string& targetId, const std::string& address);
   std::vector<SeriesState> snapshot() const;
@@ -32,6 +37,7 @@ class ProbeMetrics : public prometheus::Collectable {
   mutable std::mutex mutex_;
   std::map<std::string, SeriesState> series_;  // by seriesKey(targetId, address)
   std::map<std::string, std::int64_t> seededDownSince_;
+  std::map<std::string, std::vector<SeriesChange>> seededChanges_;
 };
 
 }  // namespace envprobe

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "checks/observation.hpp"
 #include "checks/verdict.hpp"
@@ -40,6 +41,17 @@ struct SeriesState {
   std::string serverHeader;
   std::string resolvedAddress;
   std::string version;  // the deployed version the last response named ("" unknown)
+  bool versionTracked = false;  // the check says where its version is (`version:`)
+  std::int64_t lastProbeUnixMs = 0;
+  // The last change of a tracked fact (change tracking); lastChangeUnixMs 0: none known.
+  std::string lastChangeWhat, lastChangeOld, lastChangeNew;
+  std::int64_t lastChangeUnixMs = 0;
+  std::map<std::string, std::int64_t> lastChangeByWhat;  // what -> unix seconds
 };
+
+// One change of a tracked fact of one series, as change tracking records it.
+struct SeriesChange {
+  std::string what, oldValue, newValue;
+  std::int64_t unixMs = 0;
 
 }  // namespace envprobe

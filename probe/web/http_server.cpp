@@ -56,19 +56,48 @@ class HttpServer::Dispatcher : public CivetHandler {
 
  private:
   bool serve(mg_connection* conn, const char* method) {
-    if (server_.auth_ && !server_.auth_->allows(mg_get_header(conn, "Authorization"))) {
+    const mg_request_info* info = mg_get_request_info(conn);
+    Request request{method, info->local_uri ? info->local_uri : "/",
+                    info->query_string ? info->query_string : ""};
+    const char* authorization = mg_get_header(conn, "Authorization");
+    constexpr std::string_view kBearer = "Bearer ";
+    if (authorization && std::string_view(authorization).starts_with(kBearer) &&
+        server_.acceptsBearer(request.path)) {
+      if (!server_.bearerAllows(std::string_view(authorization).substr(kBearer.size()))) {
+        send(conn, {401, "application/json",
+                    R"({"status":"error","errorType":"unauthorized","error":"the bearer token is not the agent's api.token_file"})"
+                    "\n"},
+             "WWW-Authenticate: Bearer realm=\"envprobe\"\r\n");
+        return true;
+      }
+      request.bearerVerified = true;
+    } else if (server_.auth_ && !server_.auth_->allows(authorization)) {
       send(conn, {401, "text/plain; charset=utf-8", "Unauthorized\n"},
            "WWW-Authenticate: Basic realm=\"envprobe\", charset=\"UTF-8\"\r\n");
       return true;
     }
-    const mg_request_info* info = mg_get_request_info(conn);
-    const HttpResponse response =
-        server_.dispatch({method, info->local_uri ? info->local_uri : "/",
-                          info->query_string ? info->query_string : ""});
     const bool post = std::string_view(method) == "POST";
+    if (post && !readBody(conn, info, request.body)) {
+      send(conn, {413, "text/plain; charset=utf-8",
+                  "request body larger than " + std::to_string(kMaxRequestBody) + " bytes\n"});
+      return true;
+    }
+    const HttpResponse response = server_.dispatch(request);
     send(conn, response,
          response.status != 405 ? "" : post ? "Allow: GET\r\n" : "Allow: POST, PUT\r\n");
     return true;
+  }
+
+  // At most kMaxRequestBody bytes; false when the client says or sends more.
+  static bool readBody(mg_connection* conn, const mg_request_info* info, std::string& body) {
+    if (info->content_length > static_cast<long long>(kMaxRequestBody)) return false;
+    char buffer[8192];
+    for (;;) {
+      const int n = mg_read(conn, buffer, sizeof buffer);
+      if (n <= 0) return true;
+      if (body.size() + static_cast<std::size_t>(n) > kMaxRequestBody) return false;
+      body.append(buffer, static_cast<std::size_t>(n));
+    }
   }
 
   const HttpServer& server_;
@@ -156,6 +185,31 @@ HttpResponse HttpServer::dispatch(const Request& request) const {
     reportInternalError(request.method + " " + request.path, "unknown exception");
   }
   return {500, "text/plain; charset=utf-8", "internal error; see the agent's log\n"};
+}
+
+void HttpServer::acceptBearer(const std::string& path) {
+  std::unique_lock lock(routesMutex_);
+  routes_[path].bearer = true;
+}
+
+void HttpServer::setBearerCheck(std::function<bool(std::string_view)> check) {
+  std::unique_lock lock(routesMutex_);
+  bearerCheck_ = std::move(check);
+}
+
+bool HttpServer::acceptsBearer(const std::string& path) const {
+  std::shared_lock lock(routesMutex_);
+  const auto it = routes_.find(path);
+  return it != routes_.end() && it->second.bearer;
+}
+
+bool HttpServer::bearerAllows(std::string_view token) const {
+  std::function<bool(std::string_view)> check;
+  {
+    std::shared_lock lock(routesMutex_);
+    check = bearerCheck_;
+  }
+  return check && check(token);
 }
 
 int HttpServer::port() const {

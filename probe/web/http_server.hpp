@@ -13,6 +13,7 @@
 #include <memory>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "probe/web/web_config.hpp"
@@ -44,7 +45,10 @@ class HttpServer {
     std::string method = "GET";  // GET, or POST (also for PUT)
     std::string path;
     std::string query;
+    std::string body;             // POST/PUT only, at most kMaxRequestBody bytes
+    bool bearerVerified = false;  // the request carried the control API's bearer token
   };
+  static constexpr std::size_t kMaxRequestBody = 64 * 1024;
   using Handler = std::function<HttpResponse(const Request& request)>;
 
   // listen: ":9470", "127.0.0.1:9470" (and "[::1]:9470" with TLS). Throws std::runtime_error
@@ -59,6 +63,11 @@ class HttpServer {
   void handle(const std::string& path, Handler handler);
   // POST or PUT on exactly `path`; other methods there answer 405.
   void handlePost(const std::string& path, Handler handler);
+  // `path` takes the control API's bearer token (`Authorization: Bearer <token>`): such a
+  // request skips basic auth and is let through only when `check` accepts the token (401
+  // otherwise), with Request::bearerVerified set. Without a bearer header, basic auth applies.
+  void acceptBearer(const std::string& path);
+  void setBearerCheck(std::function<bool(std::string_view token)> check);
   // The bound port (useful with port 0); with TLS, the TLS front end's.
   int port() const;
 
@@ -71,7 +80,11 @@ class HttpServer {
   struct Route {
     Handler get;
     Handler post;
+    bool bearer = false;
   };
+  bool acceptsBearer(const std::string& path) const;
+  bool bearerAllows(std::string_view token) const;
+  std::function<bool(std::string_view)> bearerCheck_;  // guarded by routesMutex_
   std::map<std::string, Route> routes_;
   std::unique_ptr<BasicAuth> auth_;
   std::unique_ptr<Dispatcher> dispatcher_;

@@ -442,3 +442,31 @@ for line in open(path):
         print(m.group(3))
 PY
 }
+
+# --- test certificates -----------------------------------------------------------------------
+
+# pki_ca DIR: a test CA (DIR/ca.key, DIR/ca.pem), EC P-256, made here with openssl.
+pki_ca() {
+  mkdir -p "$1"
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out "$1/ca.key" 2>/dev/null
+  openssl req -x509 -new -key "$1/ca.key" -subj "/CN=envprobe integration test CA" -days 3650 \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -out "$1/ca.pem" 2>/dev/null || die "openssl could not make the test CA in $1"
+}
+
+# pki_leaf DIR NAME DNS_NAME: DIR/NAME.key and DIR/NAME.pem, a leaf for DNS_NAME signed by
+# DIR's CA (pki_ca first); each call makes a new key, so a new certificate and fingerprint.
+pki_leaf() {
+  local dir="$1" name="$2" san="$3"
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out "$dir/$name.key" 2>/dev/null
+  openssl req -x509 -new -key "$dir/$name.key" -subj "/CN=$san" -days 30 \
+    -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+    -addext "subjectAltName=DNS:$san" -addext "basicConstraints=critical,CA:FALSE" \
+    -addext "extendedKeyUsage=serverAuth" -out "$dir/$name.pem" 2>/dev/null ||
+    die "openssl could not sign the $name certificate in $dir"
+}
+
+# cert_sha256 PEM: the certificate's SHA-256 fingerprint, lowercase hex without colons.
+cert_sha256() {
+  openssl x509 -in "$1" -noout -fingerprint -sha256 | cut -d= -f2 | tr -d : | tr 'A-F' 'a-f'
+}

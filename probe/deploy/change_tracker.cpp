@@ -1,0 +1,82 @@
+#include "probe/deploy/change_tracker.hpp"
+
+#include "probe/base/logging.hpp"
+#include "probe/base/utf8.hpp"
+#include "probe/web/status_page.hpp"
+
+namespace envprobe {
+
+namespace {
+
+std::string bounded(const std::string& value) {
+  if (value.size() <= ChangeTracker::kMaxValueBytes) return makeValidUtf8(value);
+  return makeValidUtf8(std::string_view(value).substr(0, ChangeTracker::kMaxValueBytes)) + "…";
+}
+
+std::string certificateFact(const TlsFacts& tls) {
+  std::string out = "sha256:" + tls.fingerprintSha256;
+  if (!tls.issuer.empty()) out += " issuer:" + tls.issuer;
+  if (tls.lastChainExpiryUnix > 0) out += " not_after:" + rfc3339(tls.lastChainExpiryUnix);
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> trackedFacts(const ProbeResult& result) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const Target& target = result.target->target;
+  const Observation& obs = result.observation;
+  if (!target.http || obs.statusCode <= 0) return out;  // no response: nothing was seen
+  const HttpCheckSpec& spec = *target.http;
+  if (spec.track.tracks(Fact::Server)) out.emplace_back("server", bounded(obs.serverHeader));
+  if (spec.track.tracks(Fact::Certificate) && obs.tls.present &&
+      !obs.tls.fingerprintSha256.empty())
+    out.emplace_back("certificate", bounded(certificateFact(obs.tls)));
+  if (spec.track.tracks(Fact::Addresses) && !obs.resolvedAddress.empty())
+    out.emplace_back("addresses", bounded(obs.resolvedAddress));
+  if (spec.track.tracks(Fact::Version) && spec.version.kind != ValueSource::Kind::None &&
+      !result.verdict.version.empty())
+    out.emplace_back("version", bounded(result.verdict.version));
+  if (spec.track.tracks(Fact::Body) && !result.verdict.bodySha256.empty())
+    out.emplace_back("body", "sha256:" + result.verdict.bodySha256);
+  return out;
+}
+
+ChangeTracker::ChangeTracker(ProbeMetrics& metrics, Store store,
+                             std::map<std::string, std::map<std::string, std::string>> known)
+    : metrics_(metrics), store_(std::move(store)) {
+  for (auto& [series, facts] : known) known_.emplace(series, std::move(facts));
+}
+
+void ChangeTracker::onResult(const ProbeResult& result) {
+  auto facts = trackedFacts(result);
+  if (facts.empty()) return;
+  const Target& target = result.target->target;
+  const std::string key = seriesKey(target.id, result.address);
+  auto& known = known_[key];
+  const std::int64_t unixMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  result.finishedAt.time_since_epoch())
+                                  .count();
+  for (auto& [what, value] : facts) {
+    auto [it, first] = known.try_emplace(what, value);
+    if (!first && it->second == value) continue;
+    if (!first) {
+      RecordedChange change{key, &target, result.address, what, it->second, value, unixMs};
+      logInfo("target changed", {{"target", target.id},
+                                 {"address", result.address},
+                                 {"what", what},
+                                 {"old", change.oldValue},
+                                 {"new", change.newValue}});
+      metrics_.noteChange(key, SeriesChange{what, change.oldValue, value, unixMs});
+      if (store_.change) store_.change(change);
+      it->second = value;
+    }
+    if (store_.fact) store_.fact(key, what, value, unixMs);
+  }
+}
+
+void ChangeTracker::onSeriesRemoved(const Target& target, const std::string& address) {
+  known_.erase(seriesKey(target.id, address));  // the history keeps its facts and changes
+}
+
+}  // namespace envprobe

@@ -1,0 +1,59 @@
+#pragma once
+// Change tracking: the facts that identify what a target serves — its Server header, its
+// certificate (fingerprint, issuer, not-after), the address it resolved to, its deployed version
+// and optionally a hash of its body (`track:` of the check) — compared with what it served
+// before, across restarts. A change becomes a record in the history (old -> new, time),
+// envprobe_target_last_change_timestamp_seconds{what}, an info log line and the status page's
+// last change. The first value seen of a fact is its baseline, not a change.
+//
+// A sink on the loop: per result a handful of string compares; the disk is the history's
+// writer thread.
+#include <functional>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "probe/engine/result_sink.hpp"
+#include "probe/metrics/probe_metrics.hpp"
+
+namespace envprobe {
+
+// The tracked facts of one result, as (what, value) pairs: only facts the check tracks and the
+// response carried (no response: none; a check without `version:`: no version).
+std::vector<std::pair<std::string, std::string>> trackedFacts(const ProbeResult& result);
+
+struct RecordedChange {
+  std::string series;  // seriesKey
+  const Target* target = nullptr;
+  std::string address, what, oldValue, newValue;
+  std::int64_t unixMs = 0;
+};
+
+class ChangeTracker : public ResultSink {
+ public:
+  static constexpr std::size_t kMaxValueBytes = 512;
+
+  struct Store {
+    // A fact's new value (first seen or changed), to survive restarts.
+    std::function<void(const std::string& series, const std::string& what,
+                       const std::string& value, std::int64_t unixMs)>
+        fact;
+    std::function<void(const RecordedChange&)> change;
+  };
+
+  // known: each series' facts as the history last stored them (series -> what -> value).
+  ChangeTracker(ProbeMetrics& metrics, Store store,
+                std::map<std::string, std::map<std::string, std::string>> known);
+
+  void onResult(const ProbeResult& result) override;
+  void onSeriesRemoved(const Target& target, const std::string& address) override;
+
+ private:
+  ProbeMetrics& metrics_;
+  Store store_;
+  std::unordered_map<std::string, std::map<std::string, std::string>> known_;
+};
+
+}  // namespace envprobe
