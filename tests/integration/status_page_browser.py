@@ -61,7 +61,7 @@ def start_browser(profile):
                 f"--user-data-dir={profile}", "--window-size=1280,900",
                 # 127.0.0.1 only: no name resolves, anything not loopback goes to a dead proxy.
                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-                "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+                "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=127.0.0.1",
                 "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--disable-default-apps", "--disable-extensions",
                 "--no-first-run", "--no-default-browser-check", "--disable-domain-reliability",
@@ -179,13 +179,13 @@ def main():
         driver.save_screenshot(desktop_png)
 
         # --- nothing but the page itself, from 127.0.0.1; no errors in the console.
-        urls = requested_urls(driver)
-        elsewhere = [u for u in urls
-                     if urllib.parse.urlsplit(u).hostname not in ("127.0.0.1",)
-                     and not u.startswith("data:")]
+        # Requests over the network (Chromium's own chrome:// pages and data: URLs are not).
+        urls = [u for u in requested_urls(driver)
+                if urllib.parse.urlsplit(u).scheme not in ("chrome", "data", "about")]
+        elsewhere = [u for u in urls if urllib.parse.urlsplit(u).hostname != "127.0.0.1"]
         check("the browser requested only 127.0.0.1", not elsewhere, elsewhere)
         check("the page loaded nothing besides itself (no scripts, styles, images)",
-              all(urllib.parse.urlsplit(u).path in ("/", "/favicon.ico") for u in urls),
+              urls and all(urllib.parse.urlsplit(u).path in ("/", "/favicon.ico") for u in urls),
               sorted(set(urls)))
         errors = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"
                   and "favicon.ico" not in e["message"]]
