@@ -19,11 +19,21 @@ void appendEscapedValid(std::string& out, std::string_view valid) {
     const auto c = static_cast<unsigned char>(valid[i]);
     const char* replacement = nullptr;
     switch (c) {
-      case '&': replacement = "&amp;"; break;
-      case '<': replacement = "&lt;"; break;
-      case '>': replacement = "&gt;"; break;
-      case '"': replacement = "&quot;"; break;
-      case '\'': replacement = "&#39;"; break;
+      case '&':
+        replacement = "&amp;";
+        break;
+      case '<':
+        replacement = "&lt;";
+        break;
+      case '>':
+        replacement = "&gt;";
+        break;
+      case '"':
+        replacement = "&quot;";
+        break;
+      case '\'':
+        replacement = "&#39;";
+        break;
       default:
         if ((c < 0x20 && c != '\t') || c == 0x7f) replacement = "\xEF\xBF\xBD";
     }

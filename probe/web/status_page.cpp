@@ -103,15 +103,14 @@ void appendBanner(std::string& out, const StatusPageModel& model) {
     out += "<span class=\"more\">";
     if (firing > 0) appendCount(out, firing, "alert firing", "alerts firing");
     if (firing > 0 && maintenance > 0) out += " &middot; ";
-    if (maintenance > 0) appendCount(out, maintenance, "target in maintenance",
-                                     "targets in maintenance");
+    if (maintenance > 0)
+      appendCount(out, maintenance, "target in maintenance", "targets in maintenance");
     out += "</span>";
   }
   out += "</div>\n";
 }
 
-void appendOption(std::string& out, std::string_view value, std::string_view label,
-                  bool selected) {
+void appendOption(std::string& out, std::string_view value, std::string_view label, bool selected) {
   out += "<option value=\"";
   appendEscaped(out, value);
   out += selected ? "\" selected>" : "\">";
@@ -141,8 +140,9 @@ void appendFilterForm(std::string& out, const StatusPageModel& model) {
   appendOption(out, "", "any", f.state.empty());
   appendOption(out, "down", "down", f.state == "down");
   appendOption(out, "up", "up", f.state == "up");
-  out += "</select></label><button type=\"submit\">Filter</button> <a href=\"?\">clear</a>"
-         "</form>\n";
+  out +=
+      "</select></label><button type=\"submit\">Filter</button> <a href=\"?\">clear</a>"
+      "</form>\n";
 }
 
 // Services with a failing row first, then by name; within a service failing rows first, then
@@ -165,8 +165,7 @@ void sortForPage(std::vector<const StatusRow*>& rows) {
   });
 }
 
-void appendTable(std::string& out, const std::vector<const StatusRow*>& rows,
-                 std::int64_t now) {
+void appendTable(std::string& out, const std::vector<const StatusRow*>& rows, std::int64_t now) {
   out += "<table id=\"targets\"><thead><tr>";
   for (const char* column : kStatusColumns) {
     out += "<th>";
@@ -250,11 +249,12 @@ std::string renderStatusPage(const StatusPageModel& model) {
   sortForPage(shown);
 
   std::string out;
-  out.reserve(8192 + kStyle.size() + shown.size() * 900 + buckets * 17 +
-              model.rows.size() * 48 + std::min(model.recentChanges.size(), kMaxChanges) * 400);
-  out += "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-         "<meta http-equiv=\"refresh\" content=\"";
+  out.reserve(8192 + kStyle.size() + shown.size() * 900 + buckets * 17 + model.rows.size() * 48 +
+              std::min(model.recentChanges.size(), kMaxChanges) * 400);
+  out +=
+      "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+      "<meta http-equiv=\"refresh\" content=\"";
   appendInt(out, kRefreshSeconds);
   out += "\"><title>";
   if (failing) {
@@ -264,8 +264,9 @@ std::string renderStatusPage(const StatusPageModel& model) {
   out += "envprobe ";
   appendEscaped(out, model.env);
   // The tab's icon says red or green (inline: the page loads nothing else).
-  out += "</title><link rel=\"icon\" href=\"data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/"
-         "2000/svg' viewBox='0 0 16 16'%3E%3Ccircle cx='8' cy='8' r='7' fill='%23";
+  out +=
+      "</title><link rel=\"icon\" href=\"data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/"
+      "2000/svg' viewBox='0 0 16 16'%3E%3Ccircle cx='8' cy='8' r='7' fill='%23";
   out += failing ? "c62828" : "2e7d32";
   out += "'/%3E%3C/svg%3E\"><style>";
   out += kStyle;
@@ -296,8 +297,9 @@ std::string renderStatusPage(const StatusPageModel& model) {
   out += "<footer>";
   if (!model.historyKept)
     out += "No history on this page: the 24-hour bars and availability are unknown. ";
-  out += "<a href=\"/metrics\">/metrics</a> &middot; "
-         "<a href=\"/api/v1/targets\">/api/v1/targets</a></footer>\n</body></html>\n";
+  out +=
+      "<a href=\"/metrics\">/metrics</a> &middot; "
+      "<a href=\"/api/v1/targets\">/api/v1/targets</a></footer>\n</body></html>\n";
   return out;
 }
 

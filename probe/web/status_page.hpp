@@ -22,7 +22,7 @@ struct StatusChange {
 
 struct StatusRow {
   SeriesState state;
-  std::vector<int> bar24h;  // buckets oldest first: 1 up, 0 down, -1 unknown; empty: no history
+  std::vector<int> bar24h;      // buckets oldest first: 1 up, 0 down, -1 unknown; empty: no history
   double availability24h = -1;  // 0..1, negative: unknown
   double availability7d = -1;
   std::string expectedVersion;  // announced by a deploy; "" none

@@ -70,7 +70,7 @@ void appendBar(std::string& out, const std::vector<int>& buckets) {
   out += " down\">";
   // One element per bucket, as short as HTML allows (10,000 rows x 48 buckets add up).
   for (std::size_t i = first; i < buckets.size(); ++i)
-    out += buckets[i] == 1 ? "<i class=u></i>"
+    out += buckets[i] == 1   ? "<i class=u></i>"
            : buckets[i] == 0 ? "<i class=d></i>"
                              : "<i class=n></i>";
   out += "</span></td>";

@@ -9,9 +9,9 @@
 namespace envprobe {
 
 // Columns of a row, in order (the table head and the phone layout's labels follow them).
-inline constexpr const char* kStatusColumns[] = {"State",  "Target", "Down since", "Reason",
-                                                 "Last 24 h", "24 h", "7 d",     "Cert",
-                                                 "Version", "Last change"};
+inline constexpr const char* kStatusColumns[] = {"State",     "Target",     "Down since", "Reason",
+                                                 "Last 24 h", "24 h",       "7 d",        "Cert",
+                                                 "Version",   "Last change"};
 inline constexpr int kStatusColumnCount = 10;
 inline constexpr std::int64_t kCertWarnDays = 14;
 

@@ -68,7 +68,8 @@ def start_browser(profile):
                 "--disable-client-side-phishing-detection", "--dns-prefetch-disable"):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-    service = Service(executable_path=CHROMEDRIVER, log_path=os.path.join(profile, "chromedriver.log"))
+    service = Service(executable_path=CHROMEDRIVER,
+                      log_path=os.path.join(profile, "chromedriver.log"))
     try:
         return webdriver.Chrome(service=service, options=options)
     except WebDriverException as e:

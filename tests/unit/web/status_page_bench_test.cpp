@@ -40,13 +40,13 @@ envprobe::StatusPageModel bigModel(int n) {
     r.availability7d = 0.9995;
     r.alertState = s.success ? "" : "firing";
     if (i % 10 == 0)
-      r.lastChange = envprobe::StatusChange{m.nowUnix - i, s.service, s.hostname, s.check,
-                                            "server", "nginx/1.22", "nginx/1.24"};
+      r.lastChange = envprobe::StatusChange{m.nowUnix - i, s.service,    s.hostname,  s.check,
+                                            "server",      "nginx/1.22", "nginx/1.24"};
     m.rows.push_back(std::move(r));
   }
   for (int i = 0; i < 200; ++i)
-    m.recentChanges.push_back({m.nowUnix - i * 60, "service-1", "host-1.prod.example.com",
-                               "home", "version", "1.4.1", "1.4.2"});
+    m.recentChanges.push_back({m.nowUnix - i * 60, "service-1", "host-1.prod.example.com", "home",
+                               "version", "1.4.1", "1.4.2"});
   return m;
 }
 
@@ -75,14 +75,12 @@ TEST_CASE("status page: render time and size for 10,000 targets", "[.bench]") {
     const auto start = std::chrono::steady_clock::now();
     const std::string page = envprobe::renderStatusPage(model);
     const double ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-            .count();
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     best = std::min(best, ms);
     total += ms;
     size = page.size();
   }
   WARN("10,000 rows (48 buckets each): best " << best << " ms, mean " << total / kRuns
-                                              << " ms over " << kRuns << " runs, "
-                                              << size << " bytes ("
-                                              << size / 10'000 << " bytes per row)");
+                                              << " ms over " << kRuns << " runs, " << size
+                                              << " bytes (" << size / 10'000 << " bytes per row)");
 }

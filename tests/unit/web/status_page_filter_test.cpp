@@ -16,12 +16,11 @@ TEST_CASE("status filter: the three keys, percent-decoded", "[web][status_page]"
   CHECK(parseStatusFilter("hostname=+shop+").hostname == "shop");
 }
 
-TEST_CASE("status filter: garbage never throws and yields nothing harmful",
-          "[web][status_page]") {
+TEST_CASE("status filter: garbage never throws and yields nothing harmful", "[web][status_page]") {
   for (const std::string& query :
-       {std::string(), std::string("&&&"), std::string("="), std::string("=&=="),
-        std::string("%"), std::string("service"), std::string("state=sideways"),
-        std::string("state=%"), std::string("x=1&y"), std::string("\xFF\xFE=\0", 4)}) {
+       {std::string(), std::string("&&&"), std::string("="), std::string("=&=="), std::string("%"),
+        std::string("service"), std::string("state=sideways"), std::string("state=%"),
+        std::string("x=1&y"), std::string("\xFF\xFE=\0", 4)}) {
     envprobe::StatusFilter f;
     REQUIRE_NOTHROW(f = parseStatusFilter(query));
     CHECK(f.service.empty());

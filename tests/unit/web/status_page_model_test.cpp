@@ -41,7 +41,8 @@ StatusPageModel model(std::vector<StatusRow> rows) {
 
 // The data-hostname of each row, in page order.
 std::vector<std::string> hostnames(const std::string& page) {
-  static const std::regex re("<tr class=\"row [^\"]*\" data-target=\"[^\"]*\" data-hostname=\"([^\"]*)\"");
+  static const std::regex re(
+      "<tr class=\"row [^\"]*\" data-target=\"[^\"]*\" data-hostname=\"([^\"]*)\"");
   std::vector<std::string> out;
   for (auto it = std::sregex_iterator(page.begin(), page.end(), re); it != std::sregex_iterator();
        ++it)
@@ -68,9 +69,13 @@ TEST_CASE("status page: failing services first, failing rows first within a serv
   CHECK(hostnames(page) ==
         std::vector<std::string>{"z.beta", "a.beta", "a.beta", "g.gamma", "a.alpha", "b.alpha"});
   // Within a hostname, by check.
-  CHECK(page.find("data-target=\"beta/api/a.beta\"") < page.find("data-target=\"beta/home/a.beta\""));
-  CHECK(has(page, "<tr class=\"group failing\"><th colspan=\"10\">beta <span class=\"n\">1 failing of 3 targets</span>"));
-  CHECK(has(page, "<tr class=\"group\"><th colspan=\"10\">alpha <span class=\"n\">2 targets</span>"));
+  CHECK(page.find("data-target=\"beta/api/a.beta\"") <
+        page.find("data-target=\"beta/home/a.beta\""));
+  CHECK(has(page,
+            "<tr class=\"group failing\"><th colspan=\"10\">beta <span class=\"n\">1 failing of 3 "
+            "targets</span>"));
+  CHECK(
+      has(page, "<tr class=\"group\"><th colspan=\"10\">alpha <span class=\"n\">2 targets</span>"));
 }
 
 TEST_CASE("status page: the banner counts failing targets", "[web][status_page]") {
@@ -80,7 +85,9 @@ TEST_CASE("status page: the banner counts failing targets", "[web][status_page]"
     rows[0].alertState = "firing";
     rows[2].inMaintenance = true;
     const auto page = envprobe::renderStatusPage(model(rows));
-    CHECK(has(page, "<div id=\"banner\" class=\"banner failing\">2 failing <span class=\"of\">of 3 targets in env <b>prod</b></span>"));
+    CHECK(has(page,
+              "<div id=\"banner\" class=\"banner failing\">2 failing <span class=\"of\">of 3 "
+              "targets in env <b>prod</b></span>"));
     CHECK(has(page, "1 alert firing &middot; 1 target in maintenance"));
     CHECK(has(page, "<title>2 failing &middot; envprobe prod</title>"));
     CHECK(has(page, "<span class=\"badge alert firing\">alert firing</span>"));
@@ -89,7 +96,8 @@ TEST_CASE("status page: the banner counts failing targets", "[web][status_page]"
   }
   SECTION("all up") {
     const auto page = envprobe::renderStatusPage(model({row("a", "x", "c", true)}));
-    CHECK(has(page, "<div id=\"banner\" class=\"banner ok\">All 1 target up in env <b>prod</b></div>"));
+    CHECK(has(page,
+              "<div id=\"banner\" class=\"banner ok\">All 1 target up in env <b>prod</b></div>"));
   }
 }
 
@@ -113,8 +121,9 @@ TEST_CASE("status page: the 24-hour bar, one span per bucket", "[web][status_pag
   auto r = row("a", "x", "c", true);
   r.bar24h = {1, 0, -1, 1, 7};
   auto page = envprobe::renderStatusPage(model({r, row("a", "y", "c", true)}));
-  CHECK(has(page, "<span class=\"bar\" title=\"oldest first; 1 of 5 down\"><i class=u></i>"
-                  "<i class=d></i><i class=n></i><i class=u></i><i class=n></i></span>"));
+  CHECK(has(page,
+            "<span class=\"bar\" title=\"oldest first; 1 of 5 down\"><i class=u></i>"
+            "<i class=d></i><i class=n></i><i class=u></i><i class=n></i></span>"));
   CHECK(has(page, "<span class=\"nohist\">no history</span>"));
 }
 
@@ -125,7 +134,8 @@ TEST_CASE("status page: availability as percentages, unknown as a dash", "[web][
   auto unknown = row("a", "y", "c", true);
   const auto page = envprobe::renderStatusPage(model({r, unknown}));
   CHECK(has(page, "<td class=\"avail a24\">99.99%</td><td class=\"avail a7d low\">50.00%</td>"));
-  CHECK(has(page, "<td class=\"avail a24\">\xE2\x80\x94</td><td class=\"avail a7d\">\xE2\x80\x94</td>"));
+  CHECK(has(page,
+            "<td class=\"avail a24\">\xE2\x80\x94</td><td class=\"avail a7d\">\xE2\x80\x94</td>"));
   std::string out;
   envprobe::appendAvailability(out, 1.0);
   CHECK(out == "100%");
@@ -141,7 +151,8 @@ TEST_CASE("status page: certificate days left, highlighted under 14", "[web][sta
   const auto page = envprobe::renderStatusPage(model({soon, later, expired}));
   CHECK(has(page, "<td class=\"cert warn\" title=\"expires 2023-11-24T23:13:20Z\">10 d</td>"));
   CHECK(has(page, "<td class=\"cert\" title=\"expires 2023-12-14T22:13:20Z\">30 d</td>"));
-  CHECK(has(page, "<td class=\"cert warn\" title=\"expires 2023-11-12T22:13:20Z\">expired 2 d ago</td>"));
+  CHECK(has(page,
+            "<td class=\"cert warn\" title=\"expires 2023-11-12T22:13:20Z\">expired 2 d ago</td>"));
   CHECK(!has(row("a", "x", "c", true).state.hostname, "cert"));
 }
 
@@ -155,22 +166,24 @@ TEST_CASE("status page: a version other than the expected one stands out", "[web
   auto none = row("a", "z", "c", true);
   none.state.version = "2.0";
   const auto page = envprobe::renderStatusPage(model({differs, same, none}));
-  CHECK(has(page, "<td class=\"version\"><span class=\"mismatch\">1.4.2 (expected 1.5.0)</span></td>"));
+  CHECK(has(page,
+            "<td class=\"version\"><span class=\"mismatch\">1.4.2 (expected 1.5.0)</span></td>"));
   CHECK(has(page, "<td class=\"version\">1.5.0</td>"));
   CHECK(has(page, "<td class=\"version\">2.0</td>"));
 }
 
 TEST_CASE("status page: the last change and recent changes, newest first", "[web][status_page]") {
   auto r = row("web", "w.example", "home", true);
-  r.lastChange = envprobe::StatusChange{kNow - 300, "web", "w.example", "home", "server",
-                                        "nginx/1.22", "nginx/1.24"};
+  r.lastChange = envprobe::StatusChange{kNow - 300, "web",        "w.example", "home",
+                                        "server",   "nginx/1.22", "nginx/1.24"};
   auto m = model({r});
   for (int i = 0; i < 60; ++i)
     m.recentChanges.push_back({kNow - 1000 + i, "web", "w.example", "home", "version",
                                "v" + std::to_string(i), "v" + std::to_string(i + 1)});
   const auto page = envprobe::renderStatusPage(m);
-  CHECK(has(page, "<td class=\"change\"><span class=\"what\">server</span>: nginx/1.22 \xE2\x86\x92 "
-                  "nginx/1.24, 5m ago</td>"));
+  CHECK(has(page,
+            "<td class=\"change\"><span class=\"what\">server</span>: nginx/1.22 \xE2\x86\x92 "
+            "nginx/1.24, 5m ago</td>"));
   const auto newest = page.find("v59 \xE2\x86\x92 v60");
   const auto older = page.find("v58 \xE2\x86\x92 v59");
   CHECK(newest != std::string::npos);
@@ -203,6 +216,8 @@ TEST_CASE("status page: every byte from a target is escaped", "[web][status_page
   CHECK(!has(page, "\"'"));
   CHECK(page.find('\0') == std::string::npos);
   CHECK(page.find('\x1b') == std::string::npos);
-  CHECK(has(page, "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"));
+  CHECK(has(
+      page,
+      "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"));
   CHECK(hostnames(page).size() == 1);
 }

@@ -37,8 +37,7 @@ envprobe::StatusPageModel modelOf(std::vector<SeriesState> series, std::int64_t 
 
 }  // namespace
 
-TEST_CASE("targets JSON: invalid UTF-8 from a target becomes U+FFFD, never an exception",
-          "[web]") {
+TEST_CASE("targets JSON: invalid UTF-8 from a target becomes U+FFFD, never an exception", "[web]") {
   std::string body;
   REQUIRE_NOTHROW(body = envprobe::renderTargetsJson({hostileSeries()}));
   CHECK(envprobe::isValidUtf8(body));
@@ -71,7 +70,10 @@ TEST_CASE("status page: html escaping keeps valid text as it is", "[web][status_
 
 TEST_CASE("status page: long text is cut on a character boundary", "[web][status_page]") {
   std::string out;
-  envprobe::appendEscapedBounded(out, "ab\xC3\xA9" "cd", 3);  // the cut falls inside é
+  envprobe::appendEscapedBounded(out,
+                                 "ab\xC3\xA9"
+                                 "cd",
+                                 3);  // the cut falls inside é
   CHECK(out == "ab\xE2\x80\xA6");
   out.clear();
   envprobe::appendEscapedBounded(out, "abc", 3);
