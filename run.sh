@@ -24,7 +24,8 @@ BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libcurl4-openssl-dev libc-ares-
   prometheus-cpp-dev libyaml-cpp-dev libspdlog-dev catch2 libre2-dev nlohmann-json3-dev libssl-dev
   libsqlite3-dev)
 TEST_PACKAGES=(nginx-light openssl dnsmasq-base prometheus prometheus-alertmanager
-  python3-jsonschema python3-yaml curl clang libfuzzer-14-dev libclang-rt-14-dev)
+  python3-jsonschema python3-yaml curl clang libfuzzer-14-dev libclang-rt-14-dev
+  chromium chromium-driver python3-selenium)
 
 install_missing() {
   local missing=()

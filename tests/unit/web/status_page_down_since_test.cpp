@@ -17,7 +17,14 @@ TEST_CASE("status page: down since as RFC 3339, null while up", "[status_page][h
   const auto json = nlohmann::json::parse(envprobe::renderTargetsJson({down, up}));
   CHECK(json[0]["down_since"] == "2023-11-14T22:13:20Z");
   CHECK(json[1]["down_since"].is_null());
-  const auto html = envprobe::renderStatusPage("at", {down, up}, 1'700'000'100);
+  envprobe::StatusPageModel model;
+  model.env = "at";
+  model.nowUnix = 1'700'000'000 + 3 * 3600 + 12 * 60 + 30;
+  model.rows = envprobe::statusRowsFromSnapshot({down, up});
+  const auto html = envprobe::renderStatusPage(model);
   CHECK(html.find("<th>Down since</th>") != std::string::npos);
-  CHECK(html.find("<td>2023-11-14T22:13:20Z</td>") != std::string::npos);
+  CHECK(html.find("<td class=\"down-since\">for 3h 12m <time datetime=\"2023-11-14T22:13:20Z\">"
+                  "2023-11-14T22:13:20Z</time></td>") != std::string::npos);
+  // The up row has an empty down-since cell.
+  CHECK(html.find("<td class=\"down-since\"></td>") != std::string::npos);
 }
