@@ -48,6 +48,7 @@ void logDiagnostics(const Diagnostics& diagnostics) {
 AgentRuntime::AgentRuntime(AgentConfig config, EventLoop& loop)
     : loop_(loop),
       config_(std::make_shared<AgentConfig>(std::move(config))),
+      env_(config_->environment),
       agent_(std::make_unique<Agent>(*config_, loop)),
       heartbeatTimer_(loop) {
   auto& registry = *agent_->registry();
@@ -95,6 +96,12 @@ void AgentRuntime::setListen(std::string listen, bool fromConfig) {
 
 void AgentRuntime::heartbeat() {
   lastBeatNs_.store(steadyNs());
+  {
+    std::set<std::string> firing;
+    if (alerts_) firing = alerts_->firingKeys();
+    std::lock_guard lock(apiMutex_);
+    firing_ = std::move(firing);
+  }
   if (history_) {
     const std::uint64_t dropped = history_->dropped();
     if (dropped > historyDroppedSeen_)
@@ -191,6 +198,23 @@ void AgentRuntime::refreshApiState() {
   std::lock_guard lock(apiMutex_);
   apiToken_ = config_->api.token;
   serviceVersioned_ = std::move(versioned);
+  maintenance_ = config_->maintenance;
+}
+
+StatusPageModel AgentRuntime::statusModel(const StatusFilter& filter) {
+  StatusSources sources;
+  sources.env = env_;
+  sources.nowMs = wallMs();
+  sources.series = agent_->probeMetrics()->snapshot();
+  sources.history = history();
+  sources.deployments = deployments_.get();
+  sources.filter = filter;
+  {
+    std::lock_guard lock(apiMutex_);
+    sources.firing = firing_;
+    sources.maintenance = maintenance_;
+  }
+  return buildStatusModel(std::move(sources));
 }
 
 std::optional<std::string> AgentRuntime::refuseService(const std::string& service) const {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "probe/alerting/delivery/alert_router.hpp"
@@ -19,6 +20,7 @@
 #include "probe/deploy/change_tracker.hpp"
 #include "probe/deploy/control_api.hpp"
 #include "probe/deploy/deployments.hpp"
+#include "probe/deploy/status_model.hpp"
 #include "probe/engine/agent.hpp"
 #include "probe/history/history_sink.hpp"
 #include "probe/history/history_store.hpp"
@@ -48,6 +50,8 @@ class AgentRuntime {
   Deployments& deployments() { return *deployments_; }
   // What the control API needs; valid while the runtime lives.
   ControlApiContext controlApi();
+  // Any thread: the status page's model (history read on the calling thread).
+  StatusPageModel statusModel(const StatusFilter& filter);
 
   void start();  // alerting as configured, then probing
   // The shutdown sequence's first steps: stop probing, deliver what alerting still owes for at
@@ -71,7 +75,8 @@ class AgentRuntime {
   std::optional<std::string> refuseService(const std::string& service) const;
 
   EventLoop& loop_;
-  std::shared_ptr<AgentConfig> config_;  // alerting reads it; a reload replaces it whole
+  std::shared_ptr<AgentConfig> config_;
+  std::string env_;  // the environment: a reload cannot change it  // alerting reads it; a reload replaces it whole
   std::string defaultExternalUrl_;
   std::string listen_;
   bool listenFromConfig_ = false;
@@ -87,7 +92,9 @@ class AgentRuntime {
   // What HTTP threads read of the running config (a reload swaps config_ on the loop).
   mutable std::mutex apiMutex_;
   std::string apiToken_;
-  std::map<std::string, bool> serviceVersioned_;  // catalog service -> has a check with version:
+  std::map<std::string, bool> serviceVersioned_;
+  std::vector<MaintenanceWindow> maintenance_;
+  std::set<std::string> firing_;  // copied from alerting on each heartbeat  // catalog service -> has a check with version:
   prometheus::Gauge* reloadOk_ = nullptr;
   prometheus::Gauge* reloadTime_ = nullptr;
   OwnedTimer heartbeatTimer_;

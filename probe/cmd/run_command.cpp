@@ -102,15 +102,9 @@ HttpResponse reloadOverHttp(EventLoop& loop, ConfigReloader& reloader, ReloadGat
 void addRoutes(HttpServer& server, AgentRuntime& runtime) {
   auto metrics = runtime.agent().probeMetrics();
   const std::string env = runtime.config().environment;
-  server.handle("/", [metrics, env](const HttpServer::Request& request) {
-    StatusPageModel model;
-    model.env = env;
-    model.nowUnix = std::chrono::duration_cast<std::chrono::seconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count();
-    model.rows = statusRowsFromSnapshot(metrics->snapshot());
-    model.filter = parseStatusFilter(request.query);
-    return HttpResponse{200, "text/html; charset=utf-8", renderStatusPage(model)};
+  server.handle("/", [&runtime](const HttpServer::Request& request) {
+    return HttpResponse{200, "text/html; charset=utf-8",
+                        renderStatusPage(runtime.statusModel(parseStatusFilter(request.query)))};
   });
   server.handle("/api/v1/targets", [metrics](const HttpServer::Request&) {
     return HttpResponse{200, "application/json", renderTargetsJson(metrics->snapshot())};

@@ -203,7 +203,7 @@ void appendChanges(std::string& out, const StatusPageModel& model) {
   for (const auto& change : model.recentChanges)
     if (matchesFilter(model.filter, change.service, change.hostname)) changes.push_back(&change);
   std::stable_sort(changes.begin(), changes.end(),
-                   [](const StatusChange* a, const StatusChange* b) { return a->unix > b->unix; });
+                   [](const StatusChange* a, const StatusChange* b) { return a->unixTime > b->unixTime; });
   if (changes.size() > kMaxChanges) changes.resize(kMaxChanges);
   out += "<section id=\"changes\"><h2>Recent changes</h2>";
   if (changes.empty()) {
@@ -212,13 +212,13 @@ void appendChanges(std::string& out, const StatusPageModel& model) {
   }
   out += "<ol>";
   for (const StatusChange* c : changes) {
-    const std::string at = rfc3339(c->unix);
+    const std::string at = rfc3339(c->unixTime);
     out += "<li class=\"change\"><time datetime=\"";
     out += at;
     out += "\" title=\"";
     out += at;
     out += "\">";
-    appendAgo(out, c->unix, model.nowUnix);
+    appendAgo(out, c->unixTime, model.nowUnix);
     out += "</time> <b>";
     appendEscaped(out, c->service);
     out += "</b> ";

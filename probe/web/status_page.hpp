@@ -16,7 +16,7 @@ namespace envprobe {
 
 // One thing about a target that changed (server header, certificate, version, ...).
 struct StatusChange {
-  std::int64_t unix = 0;
+  std::int64_t unixTime = 0;  // unix seconds
   std::string service, hostname, check, what, oldValue, newValue;
 };
 

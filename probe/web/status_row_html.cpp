@@ -222,7 +222,7 @@ void appendStatusRow(std::string& out, const StatusRow& row, std::int64_t now) {
   if (row.lastChange) {
     appendChangeText(out, *row.lastChange);
     out += ", ";
-    appendAgo(out, row.lastChange->unix, now);
+    appendAgo(out, row.lastChange->unixTime, now);
   }
   out += "</td></tr>\n";
 }

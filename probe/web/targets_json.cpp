@@ -41,7 +41,15 @@ std::string renderTargetsJson(const std::vector<SeriesState>& series) {
                    {"down_since", s.downSinceUnix > 0 ? nlohmann::json(rfc3339(s.downSinceUnix))
                                                       : nlohmann::json(nullptr)},
                    {"server", s.serverHeader},
-                   {"resolved_address", s.resolvedAddress}});
+                   {"resolved_address", s.resolvedAddress},
+                   {"version", s.versionTracked ? nlohmann::json(s.version)
+                                                : nlohmann::json(nullptr)},
+                   {"last_change", s.lastChangeUnixMs > 0
+                                       ? nlohmann::json{{"what", s.lastChangeWhat},
+                                                        {"old", s.lastChangeOld},
+                                                        {"new", s.lastChangeNew},
+                                                        {"time", rfc3339(s.lastChangeUnixMs / 1000)}}
+                                       : nlohmann::json(nullptr)}});
   }
   // replace: server and detail carry target bytes; invalid UTF-8 becomes U+FFFD instead of an
   // exception that would take the agent down.

@@ -81,11 +81,25 @@ void AlertRouter::onResult(const ProbeResult& result) {
   outcome.statusCode = result.observation.statusCode;
   tracker_.observe(subject, outcome, result.finishedAt);
   dispatch();
+  noteFiring(subject.key);
+}
+
+void AlertRouter::noteFiring(const std::string& key) {
+  const bool firing = tracker_.firing(key);
+  std::lock_guard lock(firingMutex_);
+  if (firing) firingKeys_.insert(key);
+  else firingKeys_.erase(key);
+}
+
+std::set<std::string> AlertRouter::firingKeys() const {
+  std::lock_guard lock(firingMutex_);
+  return firingKeys_;
 }
 
 void AlertRouter::onSeriesRemoved(const Target& target, const std::string& address) {
   tracker_.forget(seriesKey(target.id, address), wallNow_());
   dispatch();
+  noteFiring(seriesKey(target.id, address));
 }
 
 void AlertRouter::dispatch() {

@@ -7,6 +7,8 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <functional>
 #include <string>
 
@@ -39,6 +41,8 @@ class AlertRouter : public ResultSink {
   void onSeriesRemoved(const Target& target, const std::string& address) override;
   // Alerts not yet delivered to every Alertmanager (the shutdown sequence waits, bounded).
   std::size_t undelivered() const { return sender_.queued(); }
+  // Any thread: the seriesKey of each series whose alert fires now (held ones included).
+  std::set<std::string> firingKeys() const;
 
  private:
   void dispatch();
@@ -47,6 +51,7 @@ class AlertRouter : public ResultSink {
   void updateGauges(SystemTime now);
 
   void addMaintenanceGauges();
+  void noteFiring(const std::string& key);
 
   std::shared_ptr<const AgentConfig> config_;
   Timers& timers_;
@@ -58,6 +63,8 @@ class AlertRouter : public ResultSink {
   std::map<std::pair<std::string, std::string>, prometheus::Gauge*> firingGauges_;
   std::vector<prometheus::Gauge*> maintenanceGauges_;  // one per window, config order
   OwnedTimer timer_;
+  mutable std::mutex firingMutex_;
+  std::set<std::string> firingKeys_;
 };
 
 }  // namespace envprobe
