@@ -217,8 +217,10 @@ class HttpAssertions::Reading {
         const re2::StringPiece body(observation.body.data(), observation.body.size());
         if (re.Match(body, 0, body.size(), re2::RE2::UNANCHORED, match, group + 1) &&
             match[group].data() != nullptr) {
-          out = {Value::State::Found, std::string(match[group].data(), match[group].size()),
-                 false, {}};
+          out = {Value::State::Found,
+                 std::string(match[group].data(), match[group].size()),
+                 false,
+                 {}};
         }
         break;
       }
@@ -247,7 +249,8 @@ HttpAssertions::HttpAssertions(const HttpExpect& expect, const std::string& env)
     jsonKeepBytes_ = std::max(jsonKeepBytes_, json_.back().expected.size());
   }
   if (expect.identity && expect.identity->source.set()) {
-    identity_ = Identity{makeSource(expect.identity->source), replaceEnv(expect.identity->equals, env)};
+    identity_ =
+        Identity{makeSource(expect.identity->source), replaceEnv(expect.identity->equals, env)};
     jsonKeepBytes_ = std::max(jsonKeepBytes_, identity_->expected.size());
   }
   ++jsonKeepBytes_;  // one more byte tells a longer value from an equal one
@@ -289,8 +292,8 @@ Verdict HttpAssertions::judge(const Observation& observation, Reading& reading) 
     return fail(reason, observation.transportDetail.empty() ? toString(reason)
                                                             : observation.transportDetail);
   }
-  for (auto step : {&HttpAssertions::checkStatus, &HttpAssertions::checkBody,
-                    &HttpAssertions::checkHeaders}) {
+  for (auto step :
+       {&HttpAssertions::checkStatus, &HttpAssertions::checkBody, &HttpAssertions::checkHeaders}) {
     if (auto failure = (this->*step)(observation)) return *std::move(failure);
   }
   if (auto failure = checkJson(reading)) return *std::move(failure);
@@ -401,8 +404,8 @@ std::optional<Verdict> HttpAssertions::checkIdentity(Reading& reading) const {
     case State::BadJson:
       return fail(Reason::Json, value.why);
     case State::BadRegex:
-      return fail(Reason::Error, "invalid identity regex " + quote(identity_->source.spec.key) +
-                                     ": " + value.why);
+      return fail(Reason::Error,
+                  "invalid identity regex " + quote(identity_->source.spec.key) + ": " + value.why);
     case State::Missing:
       if (identity_->source.spec.kind == ValueSource::Kind::Regex)
         return fail(Reason::WrongEnvironment,

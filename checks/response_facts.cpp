@@ -38,8 +38,10 @@ std::string factText(std::string_view raw, std::size_t maxBytes) {
   out.reserve(valid.size());
   for (char c : valid) {
     const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) out += kReplacement;
-    else out += c;
+    if (byte < 0x20 || byte == 0x7f)
+      out += kReplacement;
+    else
+      out += c;
   }
   // Replacements may have made it longer; `out` is valid UTF-8 now, so cutting is safe.
   out.resize(utf8PrefixLength(out, maxBytes));

@@ -53,8 +53,8 @@ std::optional<std::string> sourceKeyError(ValueSource::Kind kind, const std::str
 // Exactly one of json / header / regex in `reader`'s map; `what` names the map in messages,
 // `otherKeys` is how many other allowed keys it has.
 std::optional<ValueSource> readSource(const YamlContext& ctx, const YAML::Node& node,
-                                     const MapReader& reader, const std::string& what,
-                                     std::size_t otherKeys = 0) {
+                                      const MapReader& reader, const std::string& what,
+                                      std::size_t otherKeys = 0) {
   if (!reader.isMap()) return std::nullopt;
   std::vector<const SourceKey*> given;
   for (const auto& key : kSourceKeys)
@@ -62,8 +62,9 @@ std::optional<ValueSource> readSource(const YamlContext& ctx, const YAML::Node& 
   if (given.empty()) {
     if (node.size() > otherKeys) return std::nullopt;  // an unknown key, reported already
     ctx.error(node, reader.path(),
-              what + " needs one of json, header or regex, e.g. { json: build.version }, "
-                     "{ header: X-App-Version } or { regex: \"v([0-9.]+)\" }");
+              what +
+                  " needs one of json, header or regex, e.g. { json: build.version }, "
+                  "{ header: X-App-Version } or { regex: \"v([0-9.]+)\" }");
     return std::nullopt;
   }
   if (given.size() > 1) {
@@ -181,8 +182,9 @@ void parseApi(const YamlContext& ctx, const YAML::Node& node, AgentConfig& confi
   }
   if (hasSpaceOrControl(token)) {
     ctx.error(where, path,
-              "the token in " + name + " has a space or control character; write it on one "
-              "line, without spaces");
+              "the token in " + name +
+                  " has a space or control character; write it on one "
+                  "line, without spaces");
     return;
   }
   if (token.size() < kMinApiTokenBytes) {

@@ -3,6 +3,7 @@
 // only when the check tracks it.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <string>
 
 #include "checks/assertions.hpp"
@@ -14,7 +15,8 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-Observation response(std::string body, std::vector<std::pair<std::string, std::string>> headers = {}) {
+Observation response(std::string body,
+                     std::vector<std::pair<std::string, std::string>> headers = {}) {
   Observation o;
   o.statusCode = 200;
   o.body = std::move(body);
@@ -68,7 +70,7 @@ TEST_CASE("version: read from a JSON path, a header or a regex", "[assertions][d
   CHECK(versionOf(withVersion(Kind::Regex, "[0-9]+\\.[0-9]+\\.[0-9]+"), o) == "1.4.2");
   CHECK(versionOf(withVersion(Kind::Regex, "v=([0-9]+)"), o).empty());
   CHECK(versionOf(withVersion(Kind::Regex, "version(x)?"), o).empty());  // group not taken
-  CHECK(versionOf(HttpCheckSpec{}, o).empty());  // no source
+  CHECK(versionOf(HttpCheckSpec{}, o).empty());                          // no source
 }
 
 TEST_CASE("version: filled on failing verdicts, not without a response", "[assertions][deploy]") {
@@ -102,8 +104,8 @@ TEST_CASE("version: hostile values are bounded, valid UTF-8 and printable",
   using Kind = ValueSource::Kind;
   const std::size_t max = HttpAssertions::kMaxVersionBytes;
   SECTION("a huge JSON string is cut") {
-    const std::string v =
-        versionOf(withVersion(Kind::Json, "v"), response(R"({"v":")" + std::string(100000, 'x') + "\"}"));
+    const std::string v = versionOf(withVersion(Kind::Json, "v"),
+                                    response(R"({"v":")" + std::string(100000, 'x') + "\"}"));
     CHECK(v == std::string(max, 'x'));
   }
   SECTION("a huge JSON object is cut") {
@@ -122,8 +124,8 @@ TEST_CASE("version: hostile values are bounded, valid UTF-8 and printable",
     CHECK(isValidUtf8(v));
   }
   SECTION("a huge regex match is cut") {
-    const std::string v = versionOf(withVersion(Kind::Regex, "v=([a-z]+)"),
-                                    response("v=" + std::string(5000, 'z')));
+    const std::string v =
+        versionOf(withVersion(Kind::Regex, "v=([a-z]+)"), response("v=" + std::string(5000, 'z')));
     CHECK(v == std::string(max, 'z'));
   }
   SECTION("invalid UTF-8 and control characters are replaced") {
@@ -157,8 +159,7 @@ TEST_CASE("factText and sha256Hex", "[assertions][deploy]") {
 
 TEST_CASE("identity: the response must name this environment", "[assertions][deploy]") {
   using Kind = ValueSource::Kind;
-  const Observation o =
-      response(R"({"env":"prod","n":7})", {{"X-Environment", " prod "}});
+  const Observation o = response(R"({"env":"prod","n":7})", {{"X-Environment", " prod "}});
   SECTION("json: pass and fail with {env}") {
     requireOk(HttpAssertions(withIdentity(Kind::Json, "env"), "prod").evaluate(o));
     requireWrongEnvironment(HttpAssertions(withIdentity(Kind::Json, "env"), "staging").evaluate(o),
@@ -188,18 +189,18 @@ TEST_CASE("identity: the response must name this environment", "[assertions][dep
         "identity \"staging\" (regex \"env=([a-z]+)\"), expected \"prod\"");
   }
   SECTION("missing") {
-    requireWrongEnvironment(HttpAssertions(withIdentity(Kind::Json, "meta.env"), "prod").evaluate(o),
-                            "no identity at json meta.env, expected \"prod\"");
     requireWrongEnvironment(
-        HttpAssertions(withIdentity(Kind::Header, "X-Env"), "prod").evaluate(o),
-        "no identity at header X-Env, expected \"prod\"");
+        HttpAssertions(withIdentity(Kind::Json, "meta.env"), "prod").evaluate(o),
+        "no identity at json meta.env, expected \"prod\"");
+    requireWrongEnvironment(HttpAssertions(withIdentity(Kind::Header, "X-Env"), "prod").evaluate(o),
+                            "no identity at header X-Env, expected \"prod\"");
     const Verdict v = HttpAssertions(withIdentity(Kind::Regex, "env=([a-z]+)"), "prod").evaluate(o);
-    requireWrongEnvironment(v, "no identity: regex \"env=([a-z]+)\" does not match, expected \"prod\"");
-    CHECK(v.failedDueToRegex);
     requireWrongEnvironment(
-        HttpAssertions(withIdentity(Kind::Json, "none"), "prod")
-            .evaluate(response(R"({"none":null})")),
-        "no identity at json none, expected \"prod\"");
+        v, "no identity: regex \"env=([a-z]+)\" does not match, expected \"prod\"");
+    CHECK(v.failedDueToRegex);
+    requireWrongEnvironment(HttpAssertions(withIdentity(Kind::Json, "none"), "prod")
+                                .evaluate(response(R"({"none":null})")),
+                            "no identity at json none, expected \"prod\"");
   }
   SECTION("a body that is not JSON fails as json") {
     const Verdict v =
@@ -216,8 +217,9 @@ TEST_CASE("identity: the response must name this environment", "[assertions][dep
     CHECK(isValidUtf8(v.detail));
     CHECK_THAT(v.detail, Contains("\"prodxxx"));
     CHECK_THAT(v.detail, Contains("...\" (header X-Env)"));
-    const Verdict longJson = HttpAssertions(withIdentity(Kind::Json, "env"), "prod")
-                                 .evaluate(response(R"({"env":"prod)" + std::string(300, 'y') + "\"}"));
+    const Verdict longJson =
+        HttpAssertions(withIdentity(Kind::Json, "env"), "prod")
+            .evaluate(response(R"({"env":"prod)" + std::string(300, 'y') + "\"}"));
     REQUIRE(longJson.reason == Reason::WrongEnvironment);  // longer than kept: not equal
     CHECK(longJson.detail.size() < 200);
   }
@@ -240,8 +242,9 @@ TEST_CASE("identity and version share one JSON pass with the json step", "[asser
   HttpCheckSpec spec = withIdentity(ValueSource::Kind::Json, "meta.env");
   spec.version = {ValueSource::Kind::Json, "meta.version"};
   spec.expect.json = {{"meta.env", "{env}"}, {"status", "up"}};
-  const Verdict v = HttpAssertions(spec, "at").evaluate(
-      response(R"({"meta":{"env":"at","version":"5.0.0"},"status":"up"})"));
+  const Verdict v =
+      HttpAssertions(spec, "at")
+          .evaluate(response(R"({"meta":{"env":"at","version":"5.0.0"},"status":"up"})"));
   requireOk(v);
   CHECK(v.version == "5.0.0");
 }

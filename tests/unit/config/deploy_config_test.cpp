@@ -11,10 +11,10 @@
 #include "tests/unit/test_files.hpp"
 
 using namespace envprobe;
+using Catch::Matchers::Contains;
 using envprobe::testing::onlyError;
 using envprobe::testing::requireClean;
 using envprobe::testing::TempDir;
-using Catch::Matchers::Contains;
 
 namespace {
 
@@ -117,8 +117,7 @@ TEST_CASE("deploy config: identity with and without equals", "[config]") {
 )"));
     const HttpCheckSpec& spec = onlySpec(result);
     REQUIRE(spec.expect.identity);
-    CHECK(spec.expect.identity->source ==
-          ValueSource{ValueSource::Kind::Header, "X-Environment"});
+    CHECK(spec.expect.identity->source == ValueSource{ValueSource::Kind::Header, "X-Environment"});
     CHECK(spec.expect.identity->equals == "{env}");
   }
   SECTION("json with equals") {
@@ -144,11 +143,11 @@ TEST_CASE("deploy config: bad version, track and identity are refused where they
           "[config]") {
   TempDir dir;
   const auto [http, where, why] = GENERATE(table<std::string, std::string, std::string>({
-      {"          version: { jsn: build.version }\n", ":12:22:",
-       "unknown key \"jsn\" (did you mean \"json\"?)"},
+      {"          version: { jsn: build.version }\n",
+       ":12:22:", "unknown key \"jsn\" (did you mean \"json\"?)"},
       {"          version: {}\n", ":12:20:", "version needs one of json, header or regex"},
-      {"          version: { json: a, header: X-V }\n", ":12:39:",
-       "give one of json, header or regex, not both json and header"},
+      {"          version: { json: a, header: X-V }\n",
+       ":12:39:", "give one of json, header or regex, not both json and header"},
       {"          version: build.version\n", ":12:20:", "expected a map, got a scalar"},
       {"          version: { json: \"\" }\n", ":12:28:", "must not be empty"},
       {"          version: { json: \"build..version\" }\n", ":12:28:", "has an empty step"},
@@ -162,14 +161,14 @@ TEST_CASE("deploy config: bad version, track and identity are refused where they
       {"          track: [body, body]\n", ":12:25:", "\"body\" is listed twice"},
       {"          track: body\n", ":12:18:", "expected a list of strings"},
       {"          expect: { identity: {} }\n", ":12:31:", "identity needs one of json, header"},
-      {"          expect: { identity: { json: env, regex: \"x\" } }\n", ":12:51:",
-       "not both json and regex"},
-      {"          expect: { identity: { json: env, equal: prod } }\n", ":12:44:",
-       "unknown key \"equal\" (did you mean \"equals\"?)"},
-      {"          expect: { identity: { json: env, equals: \"\" } }\n", ":12:52:",
-       "must not be empty"},
-      {"          expect: { identity: { regex: \"(a)(b)\" } }\n", ":12:40:",
-       "has 2 capture groups"},
+      {"          expect: { identity: { json: env, regex: \"x\" } }\n",
+       ":12:51:", "not both json and regex"},
+      {"          expect: { identity: { json: env, equal: prod } }\n",
+       ":12:44:", "unknown key \"equal\" (did you mean \"equals\"?)"},
+      {"          expect: { identity: { json: env, equals: \"\" } }\n",
+       ":12:52:", "must not be empty"},
+      {"          expect: { identity: { regex: \"(a)(b)\" } }\n",
+       ":12:40:", "has 2 capture groups"},
   }));
   INFO(http);
   const auto file = agentWithCheck(dir, http);
@@ -236,7 +235,8 @@ TEST_CASE("deploy config: an unknown key in api is named", "[config]") {
   const auto file = agentWithCheck(dir, "          path: /\n", "api: { token: abc }\n");
   const auto errors = envprobe::testing::formatted(loadConfig(file));
   REQUIRE(errors.size() == 2);
-  CHECK_THAT(errors[0] + errors[1], Contains(file + ":2:8: error: api.token: unknown key \"token\""));
+  CHECK_THAT(errors[0] + errors[1],
+             Contains(file + ":2:8: error: api.token: unknown key \"token\""));
   CHECK_THAT(errors[0] + errors[1], Contains("missing required key"));
 }
 
