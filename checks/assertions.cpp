@@ -2,6 +2,8 @@
 
 #include "checks/json_paths.hpp"
 #include "checks/regex_budget.hpp"
+#include "checks/response_facts.hpp"
+#include "probe/base/utf8.hpp"
 
 #include <re2/re2.h>
 
@@ -17,6 +19,7 @@ namespace {
 
 constexpr std::size_t kMaxQuoted = 120;  // keeps details readable on a status page
 constexpr std::size_t kMaxListedValues = 5;
+constexpr std::size_t kMaxIdentityShown = 64;  // an identity's value in a detail
 
 std::shared_ptr<const re2::RE2> compile(const std::string& pattern) {
   return std::make_shared<const re2::RE2>(pattern, regexOptions());
@@ -31,19 +34,10 @@ std::string replaceEnv(std::string text, const std::string& env) {
   return text;
 }
 
-// Length of a prefix of at most kMaxQuoted bytes that does not cut a UTF-8 sequence in half.
-std::size_t shownLength(std::string_view text) {
-  std::size_t length = std::min(text.size(), kMaxQuoted);
-  while (length < text.size() && length > 0 &&
-         (static_cast<unsigned char>(text[length]) & 0xC0) == 0x80) {
-    --length;
-  }
-  return length;
-}
-
-// Truncated, control characters escaped: details end up in logs and alert texts.
-std::string shown(std::string_view text) {
-  std::size_t length = shownLength(text);
+// Truncated (not cutting a UTF-8 sequence in half), control characters escaped: details end up
+// in logs and alert texts.
+std::string shown(std::string_view text, std::size_t limit = kMaxQuoted) {
+  std::size_t length = utf8PrefixLength(text, limit);
   std::string out;
   for (std::size_t i = 0; i < length; ++i) {
     auto c = static_cast<unsigned char>(text[i]);
@@ -60,6 +54,21 @@ std::string shown(std::string_view text) {
 }
 
 std::string quote(std::string_view text) { return '"' + shown(text) + '"'; }
+
+// A value read from a response, quoted within kMaxIdentityShown bytes of valid UTF-8.
+std::string quoteBounded(std::string_view text) {
+  const std::size_t length = utf8PrefixLength(text, kMaxIdentityShown);
+  const std::string valid = makeValidUtf8(text.substr(0, length));
+  std::string out = shown(valid, kMaxIdentityShown);  // adds "..." when it cuts
+  if (length < text.size() && valid.size() <= kMaxIdentityShown) out += "...";
+  return '"' + out + '"';
+}
+
+// How a source is named in a detail: json env, header X-Environment, regex "env=(\w+)".
+std::string describe(const ValueSource& source) {
+  if (source.kind == ValueSource::Kind::Regex) return "regex " + quote(source.key);
+  return std::string(toString(source.kind)) + ' ' + source.key;
+}
 
 char lowerAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
@@ -155,6 +164,75 @@ Reason reasonFor(TransportError error) {
   return Reason::Error;
 }
 
+// One evaluation's view of the response: the JSON body is scanned once, when first needed, for
+// every path the check reads (json step, identity, version).
+class HttpAssertions::Reading {
+ public:
+  struct Value {
+    enum class State { Found, Missing, BadJson, BadRegex };
+    State state = State::Missing;
+    std::string text;        // Found: the value's text (a JSON value's possibly cut short)
+    bool truncated = false;  // a JSON value longer than the kept bytes
+    std::string why;         // BadJson: the scan's error; BadRegex: RE2's
+  };
+
+  Reading(const HttpAssertions& owner, const Observation& observation)
+      : observation(observation), owner_(owner) {}
+
+  const Observation& observation;
+
+  const JsonPathScan& json() {
+    if (!scan_) scan_ = scanJsonPaths(observation.body, owner_.jsonPaths_, owner_.jsonKeepBytes_);
+    return *scan_;
+  }
+
+  Value read(const Source& source) {
+    Value out;
+    using Kind = ValueSource::Kind;
+    switch (source.spec.kind) {
+      case Kind::None:
+        break;
+      case Kind::Json: {
+        const JsonPathScan& scan = json();
+        if (scan.error) return {Value::State::BadJson, {}, false, *scan.error};
+        const JsonPathValue& value = scan.values[source.jsonIndex];
+        using JsonKind = JsonPathValue::Kind;
+        const bool usable = value.kind == JsonKind::String ||
+                            (value.kind == JsonKind::Other && value.text != "null");
+        if (usable) out = {Value::State::Found, value.text, value.truncated, {}};
+        break;
+      }
+      case Kind::Header:
+        for (const auto& [name, value] : observation.headers) {
+          if (!equalsIgnoreCase(name, source.spec.key)) continue;
+          out = {Value::State::Found, std::string(trim(value)), false, {}};  // the first one
+          break;
+        }
+        break;
+      case Kind::Regex: {
+        const re2::RE2& re = *source.regex.re;
+        if (!re.ok()) return {Value::State::BadRegex, {}, false, re.error()};
+        re2::StringPiece match[2];
+        const int group = re.NumberOfCapturingGroups() >= 1 ? 1 : 0;
+        const re2::StringPiece body(observation.body.data(), observation.body.size());
+        if (re.Match(body, 0, body.size(), re2::RE2::UNANCHORED, match, group + 1) &&
+            match[group].data() != nullptr) {
+          out = {Value::State::Found,
+                 std::string(match[group].data(), match[group].size()),
+                 false,
+                 {}};
+        }
+        break;
+      }
+    }
+    return out;
+  }
+
+ private:
+  const HttpAssertions& owner_;
+  std::optional<JsonPathScan> scan_;
+};
+
 HttpAssertions::HttpAssertions(const HttpExpect& expect, const std::string& env)
     : status_(expect.status), maxDuration_(expect.maxDuration) {
   for (const auto& text : expect.bodyContains) bodyContains_.push_back(replaceEnv(text, env));
@@ -163,21 +241,64 @@ HttpAssertions::HttpAssertions(const HttpExpect& expect, const std::string& env)
   for (const auto& header : expect.headers) {
     headers_.push_back({header.name, {header.regex, compile(header.regex)}});
   }
-  for (const auto& field : expect.json)
+  // Keep enough of each JSON value to compare it and to show it: a longer text cannot be equal.
+  jsonKeepBytes_ = std::max(kMaxQuoted, kMaxVersionBytes);
+  for (const auto& field : expect.json) {
     json_.push_back({field.path, replaceEnv(field.expected, env)});
+    jsonPaths_.push_back(field.path);
+    jsonKeepBytes_ = std::max(jsonKeepBytes_, json_.back().expected.size());
+  }
+  if (expect.identity && expect.identity->source.set()) {
+    identity_ =
+        Identity{makeSource(expect.identity->source), replaceEnv(expect.identity->equals, env)};
+    jsonKeepBytes_ = std::max(jsonKeepBytes_, identity_->expected.size());
+  }
+  ++jsonKeepBytes_;  // one more byte tells a longer value from an equal one
+}
+
+HttpAssertions::HttpAssertions(const HttpCheckSpec& spec, const std::string& env)
+    : HttpAssertions(spec.expect, env) {
+  if (spec.version.set()) version_ = makeSource(spec.version);
+  hashBody_ = spec.tracks(Fact::Body);
+}
+
+HttpAssertions::Source HttpAssertions::makeSource(const ValueSource& spec) {
+  Source source{spec, {}, 0};
+  if (spec.kind == ValueSource::Kind::Regex) source.regex = {spec.key, compile(spec.key)};
+  if (spec.kind == ValueSource::Kind::Json) {
+    source.jsonIndex = jsonPaths_.size();
+    jsonPaths_.push_back(spec.key);
+  }
+  return source;
 }
 
 Verdict HttpAssertions::evaluate(const Observation& observation) const {
+  Reading reading(*this, observation);
+  Verdict verdict = judge(observation, reading);
+  if (observation.statusCode > 0) {
+    if (version_) {
+      const Reading::Value value = reading.read(*version_);
+      if (value.state == Reading::Value::State::Found)
+        verdict.version = factText(value.text, kMaxVersionBytes);
+    }
+    if (hashBody_) verdict.bodySha256 = sha256Hex(observation.body);
+  }
+  return verdict;
+}
+
+Verdict HttpAssertions::judge(const Observation& observation, Reading& reading) const {
   if (observation.transportError != TransportError::None) {
     Reason reason = reasonFor(observation.transportError);
     return fail(reason, observation.transportDetail.empty() ? toString(reason)
                                                             : observation.transportDetail);
   }
   for (auto step :
-       {&HttpAssertions::checkStatus, &HttpAssertions::checkBody, &HttpAssertions::checkHeaders,
-        &HttpAssertions::checkJson, &HttpAssertions::checkDuration}) {
+       {&HttpAssertions::checkStatus, &HttpAssertions::checkBody, &HttpAssertions::checkHeaders}) {
     if (auto failure = (this->*step)(observation)) return *std::move(failure);
   }
+  if (auto failure = checkJson(reading)) return *std::move(failure);
+  if (auto failure = checkIdentity(reading)) return *std::move(failure);
+  if (auto failure = checkDuration(observation)) return *std::move(failure);
   Verdict verdict;
   verdict.ok = true;
   verdict.reason = Reason::None;
@@ -246,16 +367,9 @@ std::optional<Verdict> HttpAssertions::checkHeaders(const Observation& observati
   return std::nullopt;
 }
 
-std::optional<Verdict> HttpAssertions::checkJson(const Observation& observation) const {
+std::optional<Verdict> HttpAssertions::checkJson(Reading& reading) const {
   if (json_.empty()) return std::nullopt;
-  // Keep enough of each value to compare it and to show it: a longer text cannot be equal.
-  std::size_t keepBytes = kMaxQuoted;
-  std::vector<std::string> paths;
-  for (const auto& field : json_) {
-    keepBytes = std::max(keepBytes, field.expected.size());
-    paths.push_back(field.path);
-  }
-  JsonPathScan scan = scanJsonPaths(observation.body, paths, keepBytes + 1);
+  const JsonPathScan& scan = reading.json();
   if (scan.error) return fail(Reason::Json, *scan.error);
   for (std::size_t i = 0; i < json_.size(); ++i) {
     const auto& field = json_[i];
@@ -278,6 +392,32 @@ std::optional<Verdict> HttpAssertions::checkJson(const Observation& observation)
                 "json " + field.path + ": got " + got + ", want " + quote(field.expected));
   }
   return std::nullopt;
+}
+
+std::optional<Verdict> HttpAssertions::checkIdentity(Reading& reading) const {
+  if (!identity_) return std::nullopt;
+  using State = Reading::Value::State;
+  const Reading::Value value = reading.read(identity_->source);
+  const std::string where = describe(identity_->source.spec);
+  const std::string expected = ", expected " + quoteBounded(identity_->expected);
+  switch (value.state) {
+    case State::BadJson:
+      return fail(Reason::Json, value.why);
+    case State::BadRegex:
+      return fail(Reason::Error,
+                  "invalid identity regex " + quote(identity_->source.spec.key) + ": " + value.why);
+    case State::Missing:
+      if (identity_->source.spec.kind == ValueSource::Kind::Regex)
+        return fail(Reason::WrongEnvironment,
+                    "no identity: " + where + " does not match" + expected, true);
+      return fail(Reason::WrongEnvironment, "no identity at " + where + expected);
+    case State::Found:
+      break;
+  }
+  const std::string_view text = trim(value.text);
+  if (!value.truncated && text == identity_->expected) return std::nullopt;
+  return fail(Reason::WrongEnvironment,
+              "identity " + quoteBounded(text) + " (" + where + ")" + expected);
 }
 
 std::optional<Verdict> HttpAssertions::checkDuration(const Observation& observation) const {

@@ -1,5 +1,6 @@
 #pragma once
-// Judges an HTTP probe's Observation against the check's expectations: Observation -> Verdict.
+// Judges an HTTP probe's Observation against the check's expectations: Observation -> Verdict,
+// and reads the facts the check asks for (its deployed version, its body's hash).
 // Pure: no I/O, no clock. User regexes use RE2, so matching time is linear in the input, and are
 // compiled with a memory budget (regexOptions() in regex_budget.hpp). JSON bodies are streamed, not
 // turned into a DOM: only the values at the expected paths are kept, nesting is limited to 256
@@ -34,10 +35,18 @@ class HttpAssertions {
   // env: the agent's environment name; "{env}" in JSON expected values and in body_contains /
   // body_not_contains strings is replaced by it.
   HttpAssertions(const HttpExpect& expect, const std::string& env);
+  // The check's expectations plus where its version is read and whether its body is hashed.
+  HttpAssertions(const HttpCheckSpec& spec, const std::string& env);
 
   // Steps in order, first failure wins: transport, status, body strings, body regex, headers,
-  // JSON, duration. Thread-safe.
+  // JSON, identity, duration. Whenever a response was received (statusCode > 0), failing or not,
+  // the verdict also carries the version read from it (trimmed, valid UTF-8, at most
+  // kMaxVersionBytes, control characters replaced; empty when absent) and, when the check tracks
+  // the body, the body's SHA-256. One JSON pass serves the json step, the identity and the
+  // version. Thread-safe.
   Verdict evaluate(const Observation& observation) const;
+
+  static constexpr std::size_t kMaxVersionBytes = 128;
 
  private:
   struct CompiledRegex {
@@ -48,11 +57,25 @@ class HttpAssertions {
     std::string name;
     CompiledRegex value;
   };
+  // A value read from a response: a JSON path (its index among jsonPaths_), a header, a regex.
+  struct Source {
+    ValueSource spec;
+    CompiledRegex regex;  // Kind::Regex only
+    std::size_t jsonIndex = 0;  // Kind::Json only
+  };
+  struct Identity {
+    Source source;
+    std::string expected;  // {env} expanded
+  };
+  class Reading;  // one evaluation's lazily scanned JSON body
 
+  Source makeSource(const ValueSource& spec);
+  Verdict judge(const Observation& observation, Reading& reading) const;
   std::optional<Verdict> checkStatus(const Observation& observation) const;
   std::optional<Verdict> checkBody(const Observation& observation) const;
   std::optional<Verdict> checkHeaders(const Observation& observation) const;
-  std::optional<Verdict> checkJson(const Observation& observation) const;
+  std::optional<Verdict> checkJson(Reading& reading) const;
+  std::optional<Verdict> checkIdentity(Reading& reading) const;
   std::optional<Verdict> checkDuration(const Observation& observation) const;
 
   std::vector<StatusRange> status_;
@@ -62,6 +85,12 @@ class HttpAssertions {
   std::vector<HeaderRule> headers_;
   std::vector<JsonExpectation> json_;
   std::optional<Duration> maxDuration_;
+  std::optional<Identity> identity_;
+  std::optional<Source> version_;
+  bool hashBody_ = false;
+  // Every JSON path read, in one pass: json_'s first, then the identity's and the version's.
+  std::vector<std::string> jsonPaths_;
+  std::size_t jsonKeepBytes_ = 0;
 };
 
 }  // namespace envprobe

@@ -52,6 +52,29 @@ struct JsonExpectation {
   bool operator==(const JsonExpectation&) const = default;
 };
 
+// Where a response carries a value (a deployed version, an environment's name): a JSON body's
+// field, a response header or an RE2 pattern on the body.
+struct ValueSource {
+  enum class Kind { None, Json, Header, Regex };
+  Kind kind = Kind::None;
+  // json: a dotted path like JsonExpectation's ("build.version"); header: the header's name
+  // (matched case-insensitively); regex: an RE2 pattern on the body, the value is its capture
+  // group 1 when it has one, else the whole match (the loader allows at most one group).
+  std::string key;
+  bool set() const { return kind != Kind::None; }
+  bool operator==(const ValueSource&) const = default;
+};
+
+const char* toString(ValueSource::Kind kind);  // "none", "json", "header", "regex"
+
+// expect.identity: the response names the environment it belongs to, which must be `equals`
+// ({env} expanded with the agent's environment): guards against a prod hostname serving staging.
+struct IdentityExpect {
+  ValueSource source;
+  std::string equals = "{env}";
+  bool operator==(const IdentityExpect&) const = default;
+};
+
 struct HttpExpect {
   std::vector<StatusRange> status;  // empty = 200-299
   std::vector<std::string> bodyContains;
@@ -60,6 +83,7 @@ struct HttpExpect {
   std::vector<HeaderExpectation> headers;
   std::vector<JsonExpectation> json;
   std::optional<Duration> maxDuration;
+  std::optional<IdentityExpect> identity;
   bool operator==(const HttpExpect&) const = default;
 };
 
@@ -80,6 +104,34 @@ struct CheckSecrets {
   bool operator==(const CheckSecrets&) const = default;
 };
 
+// The facts of a target whose changes are tracked (YAML `track:`). The names (toString) are the
+// values of the metric label `what` and of the API.
+enum class Fact { Server, Certificate, Addresses, Version, Body };
+inline constexpr Fact kAllFacts[] = {Fact::Server, Fact::Certificate, Fact::Addresses,
+                                     Fact::Version, Fact::Body};
+
+const char* toString(Fact fact);  // "server", "certificate", "addresses", "version", "body"
+std::optional<Fact> factFromString(const std::string& name);
+
+// A set of facts. Default: server, certificate, addresses and version (not body: hashing every
+// body costs CPU, and many bodies change on every request).
+class TrackedFacts {
+ public:
+  TrackedFacts() = default;
+  static TrackedFacts none() { return TrackedFacts(0); }
+  bool tracks(Fact fact) const { return (bits_ & bit(fact)) != 0; }
+  void add(Fact fact) { bits_ = static_cast<std::uint8_t>(bits_ | bit(fact)); }
+  bool empty() const { return bits_ == 0; }
+  bool operator==(const TrackedFacts&) const = default;
+
+ private:
+  explicit TrackedFacts(std::uint8_t bits) : bits_(bits) {}
+  static std::uint8_t bit(Fact fact) {
+    return static_cast<std::uint8_t>(1u << static_cast<unsigned>(fact));
+  }
+  std::uint8_t bits_ = 0b01111;  // server, certificate, addresses, version
+};
+
 struct HttpCheckSpec {
   std::string scheme = "https";
   std::optional<int> port;
@@ -93,6 +145,9 @@ struct HttpCheckSpec {
   TlsOptions tls;
   CheckSecrets secrets;
   HttpExpect expect;
+  ValueSource version;  // where the deployed version is read; none: not read
+  TrackedFacts track;
+  bool tracks(Fact fact) const { return track.tracks(fact); }
   bool operator==(const HttpCheckSpec&) const = default;
 };
 
@@ -140,6 +195,14 @@ struct SchedulerSettings {
   int maxInflight = 256;  // global cap on concurrent probes
 };
 
+// The control API (`api:`). Off when no `api:` is given (token empty).
+struct ApiSettings {
+  std::string tokenFile;  // resolved path, relative to the agent file's directory
+  std::string token;      // the file's content, trimmed; never shown
+  SourceLocation where;   // of token_file in the agent file
+  bool enabled() const { return !token.empty(); }
+};
+
 struct AgentConfig {
   std::string file;         // the agent file as given
   std::string environment;  // empty: a catalog-only file
@@ -152,6 +215,7 @@ struct AgentConfig {
   std::string listen;  // empty: from the command line / default
   AlertSettings alerting;  // alerting is on when alerting.alertmanagers is not empty
   std::vector<MaintenanceWindow> maintenance;
+  ApiSettings api;
   Catalog catalog;
 };
 

@@ -24,7 +24,7 @@ std::vector<std::shared_ptr<ProbeTarget>> prepareTargets(const AgentConfig& conf
   for (auto& target : CatalogExpander(config).expand(config.environment)) {
     auto& assertions = compiled[target.http.get()];
     if (!assertions)
-      assertions = std::make_shared<const HttpAssertions>(target.http->expect, config.environment);
+      assertions = std::make_shared<const HttpAssertions>(*target.http, config.environment);
     out.push_back(prepareTarget(std::move(target), assertions));
   }
   return out;

@@ -6,6 +6,7 @@
 #include "checks/regex_budget.hpp"
 #include "probe/config/address_rules.hpp"
 #include "probe/config/yaml/catalog_parser.hpp"
+#include "probe/config/yaml/deploy_parser.hpp"
 #include "probe/config/yaml/secret_parser.hpp"
 #include "probe/base/duration.hpp"
 
@@ -54,7 +55,7 @@ HttpExpect parseExpect(const YamlContext& ctx, const YAML::Node& node, const std
   HttpExpect expect;
   MapReader reader(ctx, node, path,
                    {"status", "body_contains", "body_not_contains", "body_regex", "headers", "json",
-                    "max_duration"});
+                    "max_duration", "identity"});
   if (!reader.isMap()) return expect;
   if (auto status = reader.get("status")) {
     const std::string statusPath = reader.childPath("status");
@@ -128,6 +129,8 @@ HttpExpect parseExpect(const YamlContext& ctx, const YAML::Node& node, const std
     }
   }
   expect.maxDuration = reader.duration("max_duration", limits::kMaxDuration);
+  if (auto identity = reader.get("identity"))
+    expect.identity = parseIdentity(ctx, *identity, reader.childPath("identity"));
   return expect;
 }
 
@@ -136,7 +139,8 @@ std::shared_ptr<const HttpCheckSpec> parseHttp(const YamlContext& ctx, const YAM
   MapReader reader(ctx, node, path,
                    {"scheme", "port", "method", "path", "headers", "body", "follow_redirects",
                     "max_redirects", "body_limit", "tls", "expect", "bearer_token_file",
-                    "headers_from_file", "headers_from_env", "query_from_file", "query_from_env"});
+                    "headers_from_file", "headers_from_env", "query_from_file", "query_from_env",
+                    "version", "track"});
   if (!reader.isMap()) return nullptr;
   auto spec = std::make_shared<HttpCheckSpec>();
   if (auto v = reader.choice("scheme", {"http", "https"})) spec->scheme = *v;
@@ -194,6 +198,13 @@ std::shared_ptr<const HttpCheckSpec> parseHttp(const YamlContext& ctx, const YAM
   parseSecrets(ctx, reader, *spec);
   if (auto expect = reader.get("expect"))
     spec->expect = parseExpect(ctx, *expect, reader.childPath("expect"));
+  if (auto version = reader.get("version")) {
+    if (auto source = parseVersionSource(ctx, *version, reader.childPath("version")))
+      spec->version = *source;
+  }
+  if (auto track = reader.get("track")) {
+    if (auto facts = parseTrack(ctx, *track, reader.childPath("track"))) spec->track = *facts;
+  }
   return spec;
 }
 

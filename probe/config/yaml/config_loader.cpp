@@ -10,6 +10,7 @@
 #include "probe/config/address_rules.hpp"
 #include "probe/config/yaml/alerting_parser.hpp"
 #include "probe/config/yaml/catalog_parser.hpp"
+#include "probe/config/yaml/deploy_parser.hpp"
 #include "probe/base/duration.hpp"
 #include "probe/config/yaml/yaml_reader.hpp"
 
@@ -191,11 +192,12 @@ LoadResult loadConfig(const std::string& path) {
   YamlContext ctx(path, result.diagnostics);
   MapReader reader(ctx, *root, "",
                    {"environment", "include", "defaults", "dns", "scheduler", "listen", "alerting",
-                    "maintenance", "environments", "services"});
+                    "maintenance", "api", "environments", "services"});
   if (!reader.isMap()) return result;
   parseAgentKeys(ctx, reader, config);
   if (auto alerting = reader.get("alerting")) parseAlerting(ctx, *alerting, config);
   if (auto maintenance = reader.get("maintenance")) parseMaintenance(ctx, *maintenance, config);
+  if (auto api = reader.get("api")) parseApi(ctx, *api, config);
   parseCatalogKeys(ctx, reader, config.catalog);
 
   if (auto includes = reader.get("include")) {

@@ -21,16 +21,10 @@ std::string trimNewlines(std::string text) {
   return text;
 }
 
-// A secret's value, or why it could not be read (in words, never quoting the value).
-struct SecretRead {
-  std::string value;
-  std::string error;  // empty: read
-  std::string file;   // the file read, resolved against the config file's directory
-};
+SecretRead failed(std::string why) { return {"", std::move(why), ""}; }
 
-SecretRead failed(std::string why) { return {"", std::move(why)}; }
+}  // namespace
 
-// The file's content without its trailing newline(s).
 SecretRead readSecretFile(const std::string& configFile, const std::string& path) {
   namespace fs = std::filesystem;
   fs::path file(path);
@@ -49,12 +43,14 @@ SecretRead readSecretFile(const std::string& configFile, const std::string& path
   return {std::move(value), "", file.string()};
 }
 
+namespace {
+
 SecretRead readSecretEnv(const std::string& variable) {
   const char* value = std::getenv(variable.c_str());
   if (!value) return failed("environment variable " + variable + " is not set");
   std::string text = trimNewlines(value);
   if (text.empty()) return failed("environment variable " + variable + " is empty");
-  return {std::move(text), ""};
+  return {std::move(text), "", ""};
 }
 
 // Reads a map NAME -> file path / variable; `use` receives each secret. Errors never quote a

@@ -9,6 +9,17 @@
 
 namespace envprobe {
 
+// A secret's value, or why it could not be read (in words, never quoting the value).
+struct SecretRead {
+  std::string value;
+  std::string error;  // empty: read
+  std::string file;   // the file read, resolved against the config file's directory
+};
+
+// A regular file of at most 64 KiB, relative to `configFile`'s directory; its content without
+// trailing newline(s), not empty.
+SecretRead readSecretFile(const std::string& configFile, const std::string& path);
+
 void parseSecrets(const YamlContext& ctx, const MapReader& http, HttpCheckSpec& spec);
 
 }  // namespace envprobe
