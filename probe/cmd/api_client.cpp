@@ -158,7 +158,7 @@ std::optional<nlohmann::json> readApiAnswer(const std::string& method, const std
                                             const std::vector<long>& accepted, std::string& error) {
   const std::string request = method + " " + shownUrl + ": ";
   if (!response.ok) {
-    error = request + "agent unreachable: " + printable(response.error);
+    error = request + printable(response.error);
     return std::nullopt;
   }
   nlohmann::json answer;
@@ -287,14 +287,20 @@ ApiResponse sendApiRequest(const ApiRequest& request) {
 
   const CURLcode rc = curl_easy_perform(h);
   if (sink.tooLarge || rc == CURLE_FILESIZE_EXCEEDED) {
-    response.error =
-        "the answer is larger than " + std::to_string(request.maxAnswerBytes >> 20) + " MiB";
+    response.error = "the answer is larger than " +
+                     std::to_string(request.maxAnswerBytes >> 20) + " MiB; refused";
     return response;
   }
   if (rc != CURLE_OK) {
-    response.error = errorText[0] ? errorText : curl_easy_strerror(rc);
-    if (rc == CURLE_OPERATION_TIMEDOUT)
-      response.error += " (no answer within " + std::to_string(request.timeoutMs / 1000) + "s)";
+    const std::string what = errorText[0] ? errorText : curl_easy_strerror(rc);
+    if (rc == CURLE_PEER_FAILED_VERIFICATION)
+      response.error = "cannot verify the agent's certificate: " + what +
+                       " (signed by a private CA? give it with --ca-file)";
+    else if (rc == CURLE_OPERATION_TIMEDOUT)
+      response.error =
+          "no answer within " + std::to_string(request.timeoutMs / 1000) + "s: " + what;
+    else
+      response.error = "agent unreachable: " + what;
     return response;
   }
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);

@@ -1,18 +1,20 @@
 #!/usr/bin/env python3
 """A fake of the agent's control API, for the CLI's deploy and gate commands.
 
-usage: control_api_fake.py PORT TOKEN SCENARIO_FILE REQUEST_LOG
+usage: control_api_fake.py PORT TOKEN SCENARIO_FILE REQUEST_LOG [CERT KEY]
 
-Listens on 127.0.0.1:PORT. Every request is appended to REQUEST_LOG as one JSON line (method,
+Listens on 127.0.0.1:PORT (HTTPS with CERT and KEY when given). Every request is appended to REQUEST_LOG as one JSON line (method,
 path, query, authorization, content_type, body). SCENARIO_FILE (JSON, re-read on each request)
 says how to answer:
   converge_after: N   GET /api/v1/deployments answers converged after N polls since the last
                       announcement; -1: never (shop.example.com keeps serving 1.4.2)
-  gate: pass | fail | none | malformed   the answer of GET /api/v1/gate
+  gate: pass | fail | none | malformed | redirect | huge   the answer of GET /api/v1/gate
+        (redirect: a 302 elsewhere; huge: 17 MiB of valid JSON)
 POST /api/v1/deployments needs "Authorization: Bearer TOKEN" (else 401 with the API's error
 JSON) and a JSON body with service and version (else 400). Standard library only.
 """
 import json
+import ssl
 import sys
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -97,8 +99,6 @@ class Handler(BaseHTTPRequestHandler):
             targets = [target("shop.local", version, True),
                        target("shop.example.com", version if done else "1.4.2", done),
                        target("www.example.com", version, True, probed=done)]
-            if done:
-                targets[2] = target("www.example.com", version, True)
             return self.send_json(200, {"status": "success", "data": [{
                 "service": state["service"], "version": version,
                 "announced_at": "2026-11-23T12:00:00Z", "converge_within": "10m",
@@ -106,6 +106,16 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/api/v1/gate":
             mode = sc.get("gate", "pass")
             window = (query.get("for") or [""])[0]
+            if mode == "redirect":
+                self.send_response(302)
+                self.send_header("Location", "http://127.0.0.1:9/api/v1/gate")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            if mode == "huge":
+                pad = b"x" * (17 << 20)
+                return self.send_json(200, None, raw=b'{"status":"success","pad":"' + pad +
+                                      b'","data":{"pass":true,"matched":1}}')
             if mode == "malformed":
                 return self.send_json(200, None, raw=b'{"status":"success","data":{"pass":tr')
             if mode == "none":
@@ -124,4 +134,9 @@ class Handler(BaseHTTPRequestHandler):
         self.error(404, "not_found", "no such endpoint " + url.path)
 
 
-HTTPServer(("127.0.0.1", PORT), Handler).serve_forever()
+server = HTTPServer(("127.0.0.1", PORT), Handler)
+if len(sys.argv) > 6:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(sys.argv[5], sys.argv[6])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+server.serve_forever()

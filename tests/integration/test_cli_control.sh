@@ -7,12 +7,16 @@
 #      the hostname and what it serves;
 #   3. a wrong token exits 2 with the agent's message; an unreachable agent exits 2;
 #   4. gate: pass exits 0, fail exits 1 and names the target and the reason, no matching target
-#      exits 2, a malformed answer exits 2.
+#      exits 2, a malformed answer exits 2;
+#   5. hostile or odd agents: a redirect is not followed, an answer over 16 MiB is refused
+#      (exit 2 each); https works with --ca-file and fails without it (the CA is private).
 # The real agent's API has tests of its own.
+# ctest-labels: hostile
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 require_envprobe
+require_cmd openssl "Debian package openssl"
 
 FAKE="$EP_LIB_DIR/control_api_fake.py"
 SCENARIO="$EP_TMP/scenario.json"
@@ -145,6 +149,36 @@ scenario '{"gate": "malformed"}'
 ep_run gate-malformed gate --agent "$AGENT" --for 24h
 expect_eq "exit code of gate (malformed JSON)" 2 "$RC"
 expect_contains "stderr of gate (malformed JSON)" "$ERR" "GET $AGENT/api/v1/gate?for=24h: HTTP 200 with an answer that is not JSON"
+
+step "a redirect is not followed: exit 2"
+scenario '{"gate": "redirect"}'
+ep_run gate-redirect gate --agent "$AGENT" --for 24h
+expect_eq "exit code of gate (redirect)" 2 "$RC"
+expect_contains "stderr of gate (redirect)" "$ERR" "HTTP 302, a redirect to http://127.0.0.1:9/api/v1/gate (redirects are not followed"
+
+step "an answer over 16 MiB is refused: exit 2"
+scenario '{"gate": "huge"}'
+ep_run gate-huge gate --agent "$AGENT" --for 24h
+expect_eq "exit code of gate (huge answer)" 2 "$RC"
+expect_contains "stderr of gate (huge answer)" "$ERR" "the answer is larger than 16 MiB"
+
+step "https: verified with --ca-file, refused without it"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+  -subj "/CN=envprobe control test" -addext "subjectAltName=IP:127.0.0.1" \
+  -keyout "$EP_TMP/tls.key" -out "$EP_TMP/tls.pem" 2>"$EP_TMP/openssl.err" ||
+  { cat "$EP_TMP/openssl.err" >&2; die "openssl could not make the test certificate"; }
+TLS_PORT=$(free_port)
+start_bg fake-api-tls "$EP_PY" "$FAKE" "$TLS_PORT" s3cret-token "$SCENARIO" "$REQUESTS" \
+  "$EP_TMP/tls.pem" "$EP_TMP/tls.key"
+wait_tcp fake-api-tls "$BG_PID" 127.0.0.1 "$TLS_PORT"
+scenario '{"gate": "pass"}'
+ep_run gate-https gate --agent "https://127.0.0.1:$TLS_PORT" --for 24h --ca-file "$EP_TMP/tls.pem"
+expect_eq "exit code of gate over https with --ca-file" 0 "$RC"
+expect_contains "gate over https" "$OUT" "PASS: 5 targets green for 24h"
+ep_run gate-https-untrusted gate --agent "https://127.0.0.1:$TLS_PORT" --for 24h
+expect_eq "exit code of gate over https without --ca-file" 2 "$RC"
+expect_contains "stderr of gate over https without --ca-file" "$ERR" "cannot verify the agent's certificate"
+expect_contains "stderr of gate over https without --ca-file" "$ERR" "give it with --ca-file"
 
 step "usage errors: exit 2 and point at the command's help"
 ep_run usage deploy --agent "$AGENT" --service shop

@@ -62,7 +62,7 @@ TEST_CASE("cli: an API answer gives its data only when status and envelope are r
   CHECK((*data)["k"] == 1);
 
   ApiResponse down;
-  down.error = "Connection refused";
+  down.error = "agent unreachable: Connection refused";
   CHECK(refusal(down) == "GET http://a/x: agent unreachable: Connection refused");
   CHECK(refusal(
             answer(401, R"({"status":"error","errorType":"unauthorized","error":"bad token"})")) ==

@@ -185,7 +185,7 @@ TEST_CASE("cli: deploy errors exit 2 and say which URL and what", "[cli][control
     CHECK(out.str().empty());
   }
   SECTION("unreachable") {
-    api.answers = {unreachable("Failed to connect: Connection refused")};
+    api.answers = {unreachable("agent unreachable: Failed to connect: Connection refused")};
     CHECK(envprobe::deploy(deployFlags(), "x", api.transport(), clock.clock(), out, err) == 2);
     CHECK_THAT(err.str(), Contains("agent unreachable: Failed to connect"));
   }
