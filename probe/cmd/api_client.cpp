@@ -153,6 +153,15 @@ std::optional<std::string> readTokenFile(const std::string& file, std::string& e
   return token;
 }
 
+bool checkCaFile(const std::string& file, std::string& error) {
+  if (file.empty()) return true;
+  std::ifstream in(file, std::ios::binary);
+  if (in && in.peek() != std::ifstream::traits_type::eof()) return true;
+  error = "cannot read the CA file " + file + ": " +
+          (in ? std::string("it is empty") : std::string(std::strerror(errno)));
+  return false;
+}
+
 std::optional<nlohmann::json> readApiAnswer(const std::string& method, const std::string& shownUrl,
                                             const ApiResponse& response,
                                             const std::vector<long>& accepted, std::string& error) {

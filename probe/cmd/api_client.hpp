@@ -49,6 +49,9 @@ std::string printable(const std::string& text, std::size_t limit = 300);
 // is empty or holds a control character inside the token.
 std::optional<std::string> readTokenFile(const std::string& file, std::string& error);
 
+// False and why in `error` when --ca-file names a file that cannot be read (empty: no CA file).
+bool checkCaFile(const std::string& file, std::string& error);
+
 // The `data` of an API answer {"status":"success","data":...} whose HTTP status is one of
 // `accepted`. nullopt and a sentence in `error` otherwise: the request (method and `shownUrl`)
 // and what went wrong: unreachable, an HTTP status with the API's error message, a redirect, no

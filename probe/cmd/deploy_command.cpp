@@ -214,7 +214,7 @@ int deploy(const ControlFlags& flags, const std::string& token, const ApiTranspo
 int runDeployCommand(const CommandLine& cl, std::ostream& out, std::ostream& err) {
   std::string error;
   const auto token = readTokenFile(cl.control.tokenFile, error);
-  if (!token) {
+  if (!token || !checkCaFile(cl.control.caFile, error)) {
     err << "envprobe: error: " << error << "\n";
     return 2;
   }

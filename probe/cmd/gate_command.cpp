@@ -158,6 +158,10 @@ int gate(const ControlFlags& flags, const std::string& token, const ApiTransport
 
 int runGateCommand(const CommandLine& cl, std::ostream& out, std::ostream& err) {
   std::string token, error;
+  if (!checkCaFile(cl.control.caFile, error)) {
+    err << "envprobe: error: " << error << "\n";
+    return 2;
+  }
   if (!cl.control.tokenFile.empty()) {
     const auto read = readTokenFile(cl.control.tokenFile, error);
     if (!read) {

@@ -180,6 +180,10 @@ expect_eq "exit code of gate over https without --ca-file" 2 "$RC"
 expect_contains "stderr of gate over https without --ca-file" "$ERR" "cannot verify the agent's certificate"
 expect_contains "stderr of gate over https without --ca-file" "$ERR" "give it with --ca-file"
 
+ep_run gate-no-ca gate --agent "https://127.0.0.1:$TLS_PORT" --for 24h --ca-file "$EP_TMP/none.pem"
+expect_eq "exit code of gate with a missing --ca-file" 2 "$RC"
+expect_contains "stderr of gate with a missing --ca-file" "$ERR" "cannot read the CA file $EP_TMP/none.pem"
+
 step "usage errors: exit 2 and point at the command's help"
 ep_run usage deploy --agent "$AGENT" --service shop
 expect_eq "exit code of deploy without --token-file and --version" 2 "$RC"

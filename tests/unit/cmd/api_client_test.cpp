@@ -52,6 +52,17 @@ TEST_CASE("cli: the token file is read trimmed; empty or multi-line is refused",
   CHECK_THAT(error, Contains("No such file"));
 }
 
+TEST_CASE("cli: a CA file must be readable and not empty", "[cli][control]") {
+  TempDir dir;
+  std::string error;
+  CHECK(envprobe::checkCaFile("", error));
+  CHECK(envprobe::checkCaFile(dir.write("ca.pem", "-----BEGIN CERTIFICATE-----\n"), error));
+  CHECK_FALSE(envprobe::checkCaFile(dir.write("empty.pem", ""), error));
+  CHECK(error == "cannot read the CA file " + (dir.path() / "empty.pem").string() + ": it is empty");
+  CHECK_FALSE(envprobe::checkCaFile((dir.path() / "none.pem").string(), error));
+  CHECK_THAT(error, Contains("No such file"));
+}
+
 TEST_CASE("cli: an API answer gives its data only when status and envelope are right",
           "[cli][control]") {
   std::string error;
