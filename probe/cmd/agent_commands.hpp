@@ -1,5 +1,6 @@
 #pragma once
-// The commands that probe: `run` (the daemon), `once` (for deploy pipelines) and `demo`.
+// The commands that probe: `run` (the daemon), `once` (for deploy pipelines) and `demo`; and
+// the clients of a running agent's control API: `deploy` and `gate`.
 #include <functional>
 #include <optional>
 #include <ostream>
@@ -24,6 +25,8 @@ std::optional<AgentConfig> loadAgentConfig(const std::string& file, std::ostream
 int runAgentCommand(const CommandLine& cl);
 int runOnceCommand(const CommandLine& cl, std::ostream& out, std::ostream& err);
 int runDemoCommand(const CommandLine& cl, std::ostream& out);
+int runDeployCommand(const CommandLine& cl, std::ostream& out, std::ostream& err);
+int runGateCommand(const CommandLine& cl, std::ostream& out, std::ostream& err);
 
 struct ServeOptions {
   std::string listen;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "probe/base/duration.hpp"
 
@@ -47,11 +48,87 @@ void parseStorageFlags(CommandLine& cl) {
                       "\": not a positive duration; write it like 14d, 36h or 90m");
 }
 
+// The flags of deploy and gate, and which of the two takes each.
+const std::map<std::string, std::set<std::string>>& controlFlagCommands() {
+  static const std::map<std::string, std::set<std::string>> flags = {
+      {"agent", {"deploy", "gate"}},
+      {"token-file", {"deploy", "gate"}},
+      {"ca-file", {"deploy", "gate"}},
+      {"service", {"deploy", "gate"}},
+      {"version", {"deploy"}},
+      {"converge-within", {"deploy"}},
+      {"wait", {"deploy"}},
+      {"poll-interval", {"deploy"}},
+      {"for", {"gate"}},
+      {"visibility", {"gate"}},
+      {"allow-partial", {"gate"}},
+  };
+  return flags;
+}
+
+// A positive duration as the config writes them, or an error naming the flag.
+std::optional<Duration> positiveDuration(CommandLine& cl, const std::string& flag,
+                                         const std::string& text) {
+  const auto d = parseDuration(text);
+  if (d && d->count() > 0) return d;
+  cl.errors.push_back("--" + flag + " \"" + text +
+                      "\": not a positive duration; write it like 30s, 10m or 1h30m (units ms, "
+                      "s, m, h, d; at most a year)");
+  return std::nullopt;
+}
+
+void requireFlag(CommandLine& cl, const std::string& flag, const std::string& value,
+                 const std::string& example) {
+  if (value.empty())
+    cl.errors.push_back(cl.command + " needs --" + flag + " (e.g. --" + flag + "=" + example + ")");
+}
+
+void parseControlFlags(CommandLine& cl, const std::set<std::string>& given) {
+  for (const auto& flag : given) {
+    const auto& commands = controlFlagCommands().at(flag);
+    if (commands.count(cl.command)) continue;
+    cl.errors.push_back(
+        "--" + flag + " is a flag of " +
+        (commands.size() == 2 ? std::string("deploy and gate") : *commands.begin()) +
+        (cl.command.empty() ? std::string(" (no command given)") : ", not of " + cl.command));
+  }
+  if (cl.command != "deploy" && cl.command != "gate") return;
+  auto& c = cl.control;
+  for (const auto& a : cl.args)
+    cl.errors.push_back(cl.command + " takes no argument, got \"" + a + "\"");
+  requireFlag(cl, "agent", c.agent, "https://envprobe-at.example.com:9470");
+  if (!c.agent.empty() && c.agent.rfind("http://", 0) != 0 && c.agent.rfind("https://", 0) != 0)
+    cl.errors.push_back("--agent \"" + c.agent + "\": not an http:// or https:// URL");
+  else if (c.agent == "http://" || c.agent == "https://")
+    cl.errors.push_back("--agent \"" + c.agent + "\": the URL names no host");
+  if (given.count("token-file") && c.tokenFile.empty())
+    cl.errors.push_back("--token-file must not be empty");
+  if (given.count("ca-file") && c.caFile.empty())
+    cl.errors.push_back("--ca-file must not be empty");
+  if (cl.command == "deploy") {
+    requireFlag(cl, "token-file", c.tokenFile, "/etc/envprobe/deploy.token");
+    requireFlag(cl, "service", c.service, "shop");
+    requireFlag(cl, "version", c.version, "1.5.0");
+    if (given.count("converge-within")) positiveDuration(cl, "converge-within", c.convergeWithin);
+    if (given.count("wait")) {
+      if (auto d = positiveDuration(cl, "wait", c.wait)) c.waitValue = *d;
+    }
+    if (auto d = positiveDuration(cl, "poll-interval", c.pollInterval)) c.pollIntervalValue = *d;
+    return;
+  }
+  requireFlag(cl, "for", c.window, "24h");
+  if (!c.window.empty()) positiveDuration(cl, "for", c.window);
+  if (given.count("service") && c.service.empty())
+    cl.errors.push_back("--service must not be empty");
+  if (given.count("visibility") && c.visibility != "public" && c.visibility != "internal")
+    cl.errors.push_back("--visibility must be public or internal, got \"" + c.visibility + "\"");
+}
+
 }  // namespace
 
 const std::vector<std::string>& commandNames() {
-  static const std::vector<std::string> names = {"run",  "once",    "check-config",
-                                                 "demo", "version", "help"};
+  static const std::vector<std::string> names = {"run",  "once",   "check-config", "demo",
+                                                 "deploy", "gate", "version", "help"};
   return names;
 }
 
@@ -64,7 +141,14 @@ CommandLine parseCommandLine(int argc, const char* const* argv) {
       {"format", &cl.format},            {"demo.duration", &cl.demoDuration},
       {"config.auto-reload-interval", &cl.autoReloadInterval},
       {"storage.path", &cl.storagePath},  {"storage.retention", &cl.storageRetention},
+      // deploy and gate
+      {"agent", &cl.control.agent},       {"token-file", &cl.control.tokenFile},
+      {"ca-file", &cl.control.caFile},    {"service", &cl.control.service},
+      {"version", &cl.control.version},   {"converge-within", &cl.control.convergeWithin},
+      {"wait", &cl.control.wait},         {"poll-interval", &cl.control.pollInterval},
+      {"for", &cl.control.window},        {"visibility", &cl.control.visibility},
   };
+  std::set<std::string> controlGiven;
   bool helpFlag = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -72,12 +156,18 @@ CommandLine parseCommandLine(int argc, const char* const* argv) {
       helpFlag = true;
       continue;
     }
-    if (arg == "--version") {
+    // After `deploy`, --version names the version deployed; elsewhere it is the command.
+    if (arg == "--version" && cl.command != "deploy") {
       cl.command = "version";
       continue;
     }
     if (arg == "--list-targets") {
       cl.listTargets = true;
+      continue;
+    }
+    if (arg == "--allow-partial") {
+      cl.control.allowPartial = true;
+      controlGiven.insert("allow-partial");
       continue;
     }
     if (arg.rfind("--", 0) == 0) {
@@ -101,6 +191,7 @@ CommandLine parseCommandLine(int argc, const char* const* argv) {
         value = argv[++i];
       }
       *it->second = value;
+      if (controlFlagCommands().count(name)) controlGiven.insert(name);
       continue;
     }
     if (cl.command.empty()) cl.command = arg;
@@ -133,6 +224,8 @@ CommandLine parseCommandLine(int argc, const char* const* argv) {
     cl.errors.push_back("--format must be table or json, got \"" + cl.format + "\"");
   parseAutoReloadInterval(cl);
   parseStorageFlags(cl);
+  if (cl.command != "help" && (cl.command.empty() || knownCommand(cl.command)))
+    parseControlFlags(cl, controlGiven);
   if (cl.command == "check-config" && cl.configFile.empty() && !cl.args.empty()) {
     cl.configFile = cl.args.front();
     cl.args.erase(cl.args.begin());

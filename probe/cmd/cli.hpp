@@ -11,7 +11,7 @@
 namespace envprobe {
 
 struct CommandLine {
-  std::string command;  // check-config | run | once | demo | help | version
+  std::string command;  // check-config | run | once | demo | deploy | gate | help | version
   // Positionals after the command. For `help` (also `COMMAND --help`): the command to describe.
   std::vector<std::string> args;
   std::string configFile;
@@ -30,6 +30,23 @@ struct CommandLine {
   std::string storagePath = "./data";
   std::string storageRetention = "14d";
   Duration storageRetentionValue = std::chrono::hours(24 * 14);
+  // deploy, gate: clients of an agent's control API. Text as given; parseCommandLine checks
+  // it (required flags, URL scheme, durations) and fills the parsed values.
+  struct Control {
+    std::string agent;                // the agent's base URL, http:// or https://
+    std::string tokenFile;            // the bearer token's file; deploy: required
+    std::string caFile;               // a private CA for https (default: the system's CAs)
+    std::string service;              // deploy: required; gate: optional filter
+    std::string version;              // deploy: the version announced
+    std::string convergeWithin;       // deploy: optional, a duration
+    std::string wait;                 // deploy: empty = announce only
+    std::string pollInterval = "2s";  // deploy --wait
+    std::string window;               // gate --for
+    std::string visibility;           // gate: public | internal | empty (both)
+    bool allowPartial = false;        // gate --allow-partial
+    Duration waitValue{0};            // parsed wait
+    Duration pollIntervalValue = std::chrono::seconds(2);
+  } control;
   std::vector<std::string> errors;
 };
 

@@ -112,6 +112,77 @@ Exit codes:
   2  usage error, e.g. a bad --demo.duration
 )";
 
+const char* const kControlFlags = R"(  --agent=URL            The agent's base URL, http:// or https://, e.g.
+                         https://envprobe-at.example.com:9470 (required). Redirects are not
+                         followed; each request times out after 10s.
+  --ca-file=FILE         A PEM file of CA certificates that sign the agent's certificate
+                         (default: the system's CAs).
+)";
+
+const char* const kDeployText = R"(usage: envprobe deploy --agent=URL --token-file=FILE --service=NAME --version=VERSION
+                      [--converge-within=DURATION] [--wait=DURATION] [--poll-interval=DURATION]
+
+Announce to the agent that VERSION of a service is being deployed (POST /api/v1/deployments):
+from then on the agent expects every hostname of the service to serve it. With --wait, poll
+the agent until every hostname serves VERSION, then print one row per target (HOSTNAME
+VISIBILITY CHECK ADDRESS SERVES MATCHES) and whether the deployment converged; a hostname not
+probed since the announcement shows "not probed yet".
+
+Flags:
+)";
+
+const char* const kDeployFlags = R"(  --token-file=FILE      A file holding the bearer token for the agent's API (required;
+                         surrounding whitespace is ignored).
+  --service=NAME         The service, as the catalog names it (required).
+  --version=VERSION      The version being deployed, as the service reports it (required).
+  --converge-within=DURATION
+                         Tell the agent how long the rollout may take before a hostname that
+                         still serves another version counts as failing, e.g. 10m (default:
+                         the agent's).
+  --wait=DURATION        Wait up to DURATION for every hostname to serve VERSION, e.g. 10m
+                         (default: do not wait: announce and exit).
+  --poll-interval=DURATION
+                         With --wait: ask the agent this often (default 2s).
+)";
+
+const char* const kDeployExit = R"(
+Exit codes:
+  0  announced (without --wait), or converged: every hostname serves VERSION
+  1  --wait ran out before every hostname served VERSION (or the service was announced again
+     with another version meanwhile); the table says which hostname serves what
+  2  usage error, an unreadable or empty token file, the agent unreachable, an HTTP error from
+     the agent (its message is printed), an answer that is not the API's JSON
+)";
+
+const char* const kGateText = R"(usage: envprobe gate --agent=URL --for=DURATION [--service=NAME]
+                    [--visibility=public|internal] [--allow-partial] [--token-file=FILE]
+
+Ask the agent whether every matching target was green for the last DURATION
+(GET /api/v1/gate), for a promotion gate in a CI/CD pipeline: prints "PASS: N targets green
+for DURATION", or "FAIL: F of N targets ..." and a table of the failing ones (HOSTNAME
+VISIBILITY CHECK FAILED-FOR REASON DETAIL). A target whose history does not cover the window
+shows "insufficient history" and fails the gate unless --allow-partial is given.
+
+Flags:
+)";
+
+const char* const kGateFlags = R"(  --for=DURATION         The window to judge, e.g. 24h (required).
+  --service=NAME         Only the targets of this service (default: every service).
+  --visibility=VISIBILITY
+                         public | internal: only those hostnames (default: both).
+  --allow-partial        Let targets with too little history for the window pass (default off).
+  --token-file=FILE      A file holding the bearer token, when the agent's API wants one
+                         (default: no Authorization header).
+)";
+
+const char* const kGateExit = R"(
+Exit codes:
+  0  pass: every matching target was green for the window
+  1  fail: at least one target was not; the table names each one and why
+  2  usage error, no target matches the filters, the agent unreachable, an HTTP error from
+     the agent (its message is printed), an answer that is not the API's JSON
+)";
+
 const char* const kVersionText = R"(usage: envprobe version (or envprobe --version)
 
 Print the version.
@@ -146,6 +217,10 @@ Commands:
                        --format=table|json
   demo                 Start a built-in site on loopback and probe it (no network needed).
                        --demo.duration=20s stops it after that long.
+  deploy               Announce a service's new version to an agent; --wait=10m waits until
+                       every hostname serves it (exit 1 if not).
+  gate                 Ask an agent whether its targets were green for --for=24h (exit 0
+                       pass, 1 fail).
   version              Show the version.
   help [COMMAND]       Show this help, or a command's.
 
@@ -180,6 +255,9 @@ std::optional<std::string> commandUsageText(const std::string& command) {
   if (command == "once") return std::string(kOnceText) + kLogFlags + kOnceExit;
   if (command == "check-config") return std::string(kCheckConfigText) + kCheckConfigExit;
   if (command == "demo") return std::string(kDemoText) + kLogFlags + kDemoExit;
+  if (command == "deploy")
+    return std::string(kDeployText) + kControlFlags + kDeployFlags + kDeployExit;
+  if (command == "gate") return std::string(kGateText) + kControlFlags + kGateFlags + kGateExit;
   if (command == "version") return std::string(kVersionText);
   if (command == "help") return std::string(kHelpText);
   return std::nullopt;

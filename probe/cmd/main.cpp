@@ -36,6 +36,8 @@ int main(int argc, char** argv) {
   if (cl.command == "run") return runAgentCommand(cl);
   if (cl.command == "once") return runOnceCommand(cl, std::cout, std::cerr);
   if (cl.command == "demo") return runDemoCommand(cl, std::cout);
+  if (cl.command == "deploy") return runDeployCommand(cl, std::cout, std::cerr);
+  if (cl.command == "gate") return runGateCommand(cl, std::cout, std::cerr);
   std::cerr << "envprobe: error: unknown command \"" << cl.command << "\"\nTry 'envprobe --help'.\n";
   return 2;
 }

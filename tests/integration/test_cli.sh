@@ -82,7 +82,7 @@ done
 step "usage errors exit 2 and say what is wrong"
 ep_run unknown-command frobnicate
 expect_eq "exit code of an unknown command" 2 "$RC"
-expect_contains "stderr of an unknown command" "$ERR" 'unknown command "frobnicate" (commands: run, once, check-config, demo, version, help)'
+expect_contains "stderr of an unknown command" "$ERR" 'unknown command "frobnicate" (commands: run, once, check-config, demo, deploy, gate, version, help)'
 expect_contains "stderr of an unknown command" "$ERR" "Try 'envprobe --help'."
 expect_empty "stdout of an unknown command" "$OUT"
 

@@ -325,7 +325,8 @@ TEST_CASE("cli: --config.auto-reload-interval is off by default and parsed as a 
 
 TEST_CASE("cli: COMMAND --help and help COMMAND name the command to describe", "[cli]") {
   using Strings = std::vector<std::string>;
-  for (const std::string command : {"run", "once", "check-config", "demo", "version", "help"}) {
+  for (const std::string command :
+       {"run", "once", "check-config", "demo", "deploy", "gate", "version", "help"}) {
     INFO(command);
     for (const auto& cl : {parse({command.c_str(), "--help"}), parse({"-h", command.c_str()}),
                            parse({"help", command.c_str()})}) {
@@ -345,7 +346,7 @@ TEST_CASE("cli: COMMAND --help and help COMMAND name the command to describe", "
 
 TEST_CASE("cli: an unknown command is a usage error, also as a help topic", "[cli]") {
   const std::string expected = "unknown command \"frob\" (commands: run, once, check-config, "
-                               "demo, version, help)";
+                               "demo, deploy, gate, version, help)";
   CHECK(parse({"frob"}).errors == std::vector<std::string>{expected});
   CHECK(parse({"frob", "--help"}).errors == std::vector<std::string>{expected});
   CHECK(parse({"help", "frob"}).errors == std::vector<std::string>{expected});
