@@ -115,6 +115,17 @@ std::string cutText(std::string text, std::size_t max) {
 
 std::optional<DbError> initDatabase(sqlite3* db) {
   sqlite3_busy_timeout(db, 1000);
+  // The version first: a file of a newer envprobe is left as it is (not even its journal mode
+  // changed) to be moved aside.
+  int version = -1;
+  if (auto e = exec(db, "PRAGMA user_version",
+                    [&](const std::string& v) { version = std::atoi(v.c_str()); }))
+    return e;
+  if (version < 0 || version > HistoryStore::kSchemaVersion)
+    return DbError{"schema version " + std::to_string(version) +
+                       " is unknown (written by a newer envprobe? this one knows version " +
+                       std::to_string(HistoryStore::kSchemaVersion) + ")",
+                   true, version > HistoryStore::kSchemaVersion ? "newer" : "unknown"};
   std::string mode;
   if (auto e = exec(db, "PRAGMA journal_mode=WAL", [&](const std::string& v) { mode = v; }))
     return e;
@@ -126,18 +137,9 @@ std::optional<DbError> initDatabase(sqlite3* db) {
       }))
     return e;
   if (check != "ok") return DbError{"integrity check failed: " + check, true};
-  int version = -1;
-  if (auto e = exec(db, "PRAGMA user_version",
-                    [&](const std::string& v) { version = std::atoi(v.c_str()); }))
-    return e;
   if (version == 0)
     return runScript(db, std::string(kTransitions) + kToVersion2, "creating the schema");
   if (version == 1) return runScript(db, kToVersion2, "migrating the schema from version 1 to 2");
-  if (version != HistoryStore::kSchemaVersion)
-    return DbError{"schema version " + std::to_string(version) +
-                       " is unknown (written by a newer envprobe? this one knows version " +
-                       std::to_string(HistoryStore::kSchemaVersion) + ")",
-                   true, version > HistoryStore::kSchemaVersion ? "newer" : "unknown"};
   return std::nullopt;
 }
 
