@@ -1,5 +1,7 @@
 // The history store's reads, on a read-only connection of their own: any thread, any time, while
 // the writer thread writes (WAL: a reader sees the last commit and blocks no one).
+#include <algorithm>
+
 #include "probe/base/logging.hpp"
 #include "probe/history/history_sql.hpp"
 #include "probe/history/history_store.hpp"
@@ -12,8 +14,7 @@ using history_sql::Statement;
 
 // Steps `stmt` to its end, giving each row to `onRow`; logs when it stops early.
 template <typename OnRow>
-void readAll(sqlite3* db, Statement& stmt, const std::string& file, const char* what,
-             OnRow onRow) {
+void readAll(sqlite3* db, Statement& stmt, const std::string& file, const char* what, OnRow onRow) {
   int rc;
   std::size_t rows = 0;
   while ((rc = stmt.step()) == SQLITE_ROW) {
@@ -47,8 +48,10 @@ sqlite3* HistoryStore::reader() const {
   sqlite3* db = nullptr;
   const int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX;
   if (sqlite3_open_v2(file_.c_str(), &db, flags, nullptr) != SQLITE_OK) {
-    logError("history: cannot open the store for reading",
-             {{"file", file_}, {"err", db ? sqlite3_errmsg(db) : "out of memory"}});
+    if (!readOpenLogged_)
+      logError("history: cannot open the store for reading; its queries answer nothing",
+               {{"file", file_}, {"err", db ? sqlite3_errmsg(db) : "out of memory"}});
+    readOpenLogged_ = true;
     sqlite3_close_v2(db);
     return nullptr;
   }
@@ -139,9 +142,9 @@ std::vector<FactChange> HistoryStore::queryChanges(const ChangeQuery& q) const {
     FactChange c;
     c.unixMs = stmt.int64(0);
     int i = 1;
-    for (std::string* text : {&c.series, &c.targetId, &c.env, &c.service, &c.hostname,
-                              &c.visibility, &c.check, &c.address, &c.what, &c.oldValue,
-                              &c.newValue})
+    for (std::string* text :
+         {&c.series, &c.targetId, &c.env, &c.service, &c.hostname, &c.visibility, &c.check,
+          &c.address, &c.what, &c.oldValue, &c.newValue})
       *text = stmt.text(i++);
     out.push_back(std::move(c));
   });
@@ -155,16 +158,16 @@ std::map<std::string, std::vector<HistoryTransition>> HistoryStore::queryTransit
   sqlite3* db = reader();
   if (!db) return out;
   // The window's rows by transitions_by_time; each series' preceding row by one seek in
-  // transitions_by_series_time (the series table lists them all).
+  // transitions_by_series_time (the series table lists them all). No ORDER BY: it would make
+  // SQLite walk the whole by-series index instead of the window's part of the by-time one.
   Statement stmt(db,
-                 "SELECT series, time_ms, up, reason, detail, id FROM transitions "
+                 "SELECT series, time_ms, up, reason, detail FROM transitions "
                  "WHERE time_ms >= ?1 "
                  "UNION ALL "
-                 "SELECT t.series, t.time_ms, t.up, t.reason, t.detail, t.id FROM series s "
+                 "SELECT t.series, t.time_ms, t.up, t.reason, t.detail FROM series s "
                  "JOIN transitions t ON t.id = (SELECT p.id FROM transitions p "
                  "WHERE p.series = s.series AND p.time_ms < ?1 "
-                 "ORDER BY p.time_ms DESC, p.id DESC LIMIT 1) "
-                 "ORDER BY 1, 2, 6");
+                 "ORDER BY p.time_ms DESC, p.id DESC LIMIT 1)");
   if (!stmt) {
     logPrepareError(db, file_, "transitions");
     return out;
@@ -175,6 +178,10 @@ std::map<std::string, std::vector<HistoryTransition>> HistoryStore::queryTransit
     auto& rows = out[t.series];
     rows.push_back(std::move(t));
   });
+  // The window's rows came in time order (then id), each preceding row after them.
+  for (auto& [series, rows] : out)
+    std::stable_sort(rows.begin(), rows.end(),
+                     [](const auto& a, const auto& b) { return a.unixMs < b.unixMs; });
   return out;
 }
 

@@ -91,8 +91,7 @@ DbError errorOf(sqlite3* db, const std::string& what) {
 std::optional<DbError> exec(sqlite3* db, const std::string& sql,
                             const std::function<void(const std::string&)>& onRow) {
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK)
-    return errorOf(db, sql);
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) return errorOf(db, sql);
   int rc;
   while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     const auto* text = sqlite3_column_text(stmt, 0);

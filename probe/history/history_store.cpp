@@ -76,7 +76,11 @@ bool HistoryStore::openDatabase() {
       std::error_code ignored;
       if (fs::exists(file_ + suffix, ignored)) fs::rename(file_ + suffix, aside + suffix, ignored);
     }
-    logError("history: the store cannot be used; moved it aside and started a fresh one",
+    logError(error->asideTag == "corrupt"
+                 ? "history: the store is not a readable SQLite database; moved it aside and "
+                   "started a fresh one"
+                 : "history: the store has a schema version this envprobe does not know; moved "
+                   "it aside and started a fresh one",
              {{"file", file_}, {"moved_to", aside}, {"err", error->message}});
   }
   return false;
@@ -91,8 +95,8 @@ void HistoryStore::record(HistoryTransition transition) {
 void HistoryStore::recordFact(std::string series, std::string what, std::string value,
                               std::int64_t unixMs) {
   if (!db_) return;
-  enqueue(Fact{std::move(series), std::move(what), cutText(std::move(value), kMaxDetailBytes),
-               unixMs});
+  enqueue(
+      Fact{std::move(series), std::move(what), cutText(std::move(value), kMaxDetailBytes), unixMs});
 }
 
 void HistoryStore::recordChange(FactChange change) {

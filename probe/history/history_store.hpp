@@ -126,10 +126,11 @@ class HistoryStore {
   std::thread writer_;
   std::thread::id writerId_;
 
-  mutable std::mutex readMutex_;  // guards readDb_, readClosed_
+  mutable std::mutex readMutex_;  // guards readDb_, readClosed_, readOpenLogged_
   mutable sqlite3* readDb_ = nullptr;
   bool readable_ = false;  // the file was usable at startup; set once, before any read
   bool readClosed_ = false;
+  mutable bool readOpenLogged_ = false;  // a failure to open it is logged once
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;  // the writer: rows, a request, or stop

@@ -25,8 +25,8 @@ struct HistoryState {
 
 // A tracked fact of a series (e.g. the version it serves) that changed value.
 struct FactChange {
-  std::string series, targetId, env, service, hostname, visibility, check, address, what,
-      oldValue, newValue;  // the values are cut to HistoryStore::kMaxDetailBytes
+  std::string series, targetId, env, service, hostname, visibility, check, address, what, oldValue,
+      newValue;  // the values are cut to HistoryStore::kMaxDetailBytes
   std::int64_t unixMs = 0;
 };
 

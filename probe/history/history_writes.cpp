@@ -41,9 +41,9 @@ struct Writers {
 
 bool HistoryStore::commit(const std::deque<Write>& batch) {
   auto fail = [&](const char* what) {
-    logError("history: cannot write history rows; they are lost",
-             {{"file", file_}, {"step", what}, {"err", sqlite3_errmsg(db_)},
-              {"rows", batch.size()}});
+    logError(
+        "history: cannot write history rows; they are lost",
+        {{"file", file_}, {"step", what}, {"err", sqlite3_errmsg(db_)}, {"rows", batch.size()}});
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     std::lock_guard<std::mutex> lock(mutex_);
     dropped_ += batch.size();
@@ -73,9 +73,9 @@ bool HistoryStore::commit(const std::deque<Write>& batch) {
       } else if (const auto* c = std::get_if<FactChange>(&write)) {
         w.change.bind(1, c->unixMs);
         int i = 2;
-        for (const std::string* text : {&c->series, &c->targetId, &c->env, &c->service,
-                                        &c->hostname, &c->visibility, &c->check, &c->address,
-                                        &c->what, &c->oldValue, &c->newValue})
+        for (const std::string* text :
+             {&c->series, &c->targetId, &c->env, &c->service, &c->hostname, &c->visibility,
+              &c->check, &c->address, &c->what, &c->oldValue, &c->newValue})
           w.change.bind(i++, *text);
         ok = w.change.run();
       } else if (const auto* a = std::get_if<Announcement>(&write)) {

@@ -98,8 +98,8 @@ DownSummary summarize(const std::vector<HistoryTransition>& transitions, std::in
   return summary;
 }
 
-std::vector<Span::State> bar(const std::vector<Span>& spans, std::int64_t fromMs,
-                             std::int64_t toMs, int buckets) {
+std::vector<Span::State> bar(const std::vector<Span>& spans, std::int64_t fromMs, std::int64_t toMs,
+                             int buckets) {
   std::vector<Span::State> out;
   if (buckets <= 0 || toMs <= fromMs) return out;
   out.reserve(static_cast<std::size_t>(buckets));
@@ -116,8 +116,8 @@ std::vector<Span::State> bar(const std::vector<Span>& spans, std::int64_t fromMs
     for (std::size_t k = first; k < spans.size(); ++k) {
       const Span& s = spans[k];
       if (s.fromMs >= std::max(end, start + 1)) break;
-      const bool overlaps = end > start ? s.fromMs < end && s.toMs > start
-                                        : s.fromMs <= start && start < s.toMs;
+      const bool overlaps =
+          end > start ? s.fromMs < end && s.toMs > start : s.fromMs <= start && start < s.toMs;
       if (!overlaps) continue;
       up = up || s.state == Span::State::Up;
       down = down || s.state == Span::State::Down;

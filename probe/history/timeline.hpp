@@ -45,7 +45,7 @@ DownSummary summarize(const std::vector<HistoryTransition>& transitions, std::in
 // does not divide evenly), each Down if any down time falls in it, else Up if any up time, else
 // Unknown. A slice narrower than a millisecond takes the state at its start. Empty when
 // buckets <= 0 or toMs <= fromMs. `spans` sorted oldest first (as timeline returns them).
-std::vector<Span::State> bar(const std::vector<Span>& spans, std::int64_t fromMs,
-                             std::int64_t toMs, int buckets);
+std::vector<Span::State> bar(const std::vector<Span>& spans, std::int64_t fromMs, std::int64_t toMs,
+                             int buckets);
 
 }  // namespace envprobe

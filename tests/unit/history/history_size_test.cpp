@@ -62,8 +62,7 @@ void recordDay(HistoryStore& store, int series, int cycles, int deploys, int day
       store.recordChange(versionChange(s, at, version));
       if (s < 100)
         store.recordAnnouncement({"shop" + std::to_string(s),
-                                  "1." + std::to_string(version + 1) + ".0", at - 60'000,
-                                  600'000});
+                                  "1." + std::to_string(version + 1) + ".0", at - 60'000, 600'000});
     }
     if (s % 100 == 99) store.flush();
   }
@@ -79,7 +78,7 @@ HistoryOptions optionsAt(const testing::TempDir& dir, std::int64_t nowMs) {
 
 }  // namespace
 
-TEST_CASE("history store: bytes per target per day, flapping all day", "[.history_size]") {
+TEST_CASE("history store: bytes per target per day when flapping all day", "[.history_size]") {
   testing::TempDir dir;
   constexpr int kSeries = 1000;
   constexpr int kPerDay = 288;  // a target that flaps every 5 minutes, all day
@@ -94,13 +93,13 @@ TEST_CASE("history store: bytes per target per day, flapping all day", "[.histor
     file = store.file();
   }
   const auto bytes = std::filesystem::file_size(file);
-  std::cout << "history.sqlite: " << kSeries << " series x " << kPerDay << " transitions: "
-            << bytes << " bytes, " << bytes / kSeries << " bytes per series per day, "
+  std::cout << "history.sqlite: " << kSeries << " series x " << kPerDay << " transitions: " << bytes
+            << " bytes, " << bytes / kSeries << " bytes per series per day, "
             << bytes / (kSeries * kPerDay) << " bytes per transition\n";
   CHECK(bytes > 0);
 }
 
-TEST_CASE("history store: bytes per target per day, a few flaps and deploys",
+TEST_CASE("history store: bytes per target per day with a few flaps and deploys",
           "[.history_size]") {
   testing::TempDir dir;
   constexpr int kSeries = 1000, kCycles = 3, kDeploys = 2;
@@ -124,7 +123,7 @@ TEST_CASE("history store: bytes per target per day, a few flaps and deploys",
   CHECK(day2 > day1);
 }
 
-TEST_CASE("history store: query times over 10,000 series", "[.history_size]") {
+TEST_CASE("history store: query times over 10000 series", "[.history_size]") {
   testing::TempDir dir;
   constexpr int kSeries = 10000;
   HistoryStore store(optionsAt(dir, kStart + kDayMs));
@@ -133,8 +132,8 @@ TEST_CASE("history store: query times over 10,000 series", "[.history_size]") {
   auto timed = [](const char* what, auto&& run) {
     const auto start = std::chrono::steady_clock::now();
     const std::size_t n = run();
-    const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                              start).count();
+    const auto ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     std::cout << what << ": " << n << " entries in " << ms << " ms\n";
   };
   timed("queryTransitions(last hour)",

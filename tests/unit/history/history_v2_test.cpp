@@ -28,8 +28,8 @@ HistoryOptions optionsFor(const TempDir& dir) {
   return options;
 }
 
-HistoryTransition transition(std::string series, std::int64_t ms, bool up,
-                             std::string reason = "", std::string detail = "") {
+HistoryTransition transition(std::string series, std::int64_t ms, bool up, std::string reason = "",
+                             std::string detail = "") {
   return {std::move(series), ms, up, std::move(reason), std::move(detail)};
 }
 
@@ -174,15 +174,15 @@ TEST_CASE("history store: facts and announcements keep the latest value and surv
   CHECK(announcements[1].convergeWithinMs == 120000);
 }
 
-TEST_CASE("history store: queryChanges filters, limits and returns the newest first",
+TEST_CASE("history store: queryChanges filters and limits and returns the newest first",
           "[history]") {
   TempDir dir;
   HistoryStore store(optionsFor(dir));
   CHECK(store.queryChanges({}).empty());
   for (int i = 0; i < 10; ++i) {
     store.recordChange(change("s" + std::to_string(i % 3), i % 2 ? "shop" : "cart",
-                              i < 5 ? "at" : "de", kNow - 10000 + i * 1000,
-                              std::to_string(i), std::to_string(i + 1)));
+                              i < 5 ? "at" : "de", kNow - 10000 + i * 1000, std::to_string(i),
+                              std::to_string(i + 1)));
   }
   store.flush();
   const auto all = store.queryChanges({});
@@ -294,8 +294,9 @@ TEST_CASE("history store: values are cut to the bound on a character boundary", 
   CHECK(store.loadAnnouncements().at(0).version == fact);
 }
 
-TEST_CASE("history store: the retention prunes changes, not announcements, facts or first-seen",
-          "[history]") {
+TEST_CASE(
+    "history store: the retention prunes changes but not announcements or facts or first-seen",
+    "[history]") {
   TempDir dir;
   HistoryStore store(optionsFor(dir));
   store.record(transition("a", kNow - 30 * kDayMs, false, "connect"));

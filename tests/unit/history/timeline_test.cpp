@@ -35,7 +35,7 @@ void checkSpans(const std::vector<Span>& spans, const std::vector<Expected>& exp
 
 }  // namespace
 
-TEST_CASE("timeline: nothing known is one unknown span", "[history][timeline]") {
+TEST_CASE("history timeline: nothing known is one unknown span", "[history][timeline]") {
   checkSpans(timeline({}, 100, 200), {{100, 200, State::Unknown}});
   CHECK(timeline({}, 200, 200).empty());
   CHECK(timeline({up(50)}, 200, 100).empty());
@@ -43,7 +43,7 @@ TEST_CASE("timeline: nothing known is one unknown span", "[history][timeline]") 
   CHECK(availability({}) < 0);
 }
 
-TEST_CASE("timeline: one transition inside, before, at the edges and after the window",
+TEST_CASE("history timeline: one transition inside or before or at the edges or after the window",
           "[history][timeline]") {
   checkSpans(timeline({down(150, "timeout")}, 100, 200),
              {{100, 150, State::Unknown}, {150, 200, State::Down, "timeout"}});
@@ -53,23 +53,25 @@ TEST_CASE("timeline: one transition inside, before, at the edges and after the w
   checkSpans(timeline({up(300)}, 100, 200), {{100, 200, State::Unknown}});
 }
 
-TEST_CASE("timeline: transitions before the window set its opening state", "[history][timeline]") {
+TEST_CASE("history timeline: transitions before the window set its opening state",
+          "[history][timeline]") {
   const std::vector<HistoryTransition> t{down(10, "dns"), up(20), down(30, "tls"), up(150)};
   checkSpans(timeline(t, 100, 200), {{100, 150, State::Down, "tls"}, {150, 200, State::Up}});
   CHECK(availability(timeline(t, 100, 200)) == Approx(0.5));
 }
 
-TEST_CASE("timeline: same state and reason merge, a new reason does not", "[history][timeline]") {
-  const std::vector<HistoryTransition> t{up(0),           up(120),          down(130, "a"),
-                                         down(140, "a"),  down(160, "b"),   up(170),
-                                         up(170),         down(170, "a")};  // the last at a time wins
+TEST_CASE("history timeline: same state and reason merge but a new reason does not",
+          "[history][timeline]") {
+  const std::vector<HistoryTransition> t{
+      up(0),          up(120), down(130, "a"), down(140, "a"),
+      down(160, "b"), up(170), up(170),        down(170, "a")};  // the last at a time wins
   checkSpans(timeline(t, 100, 200), {{100, 130, State::Up},
                                      {130, 160, State::Down, "a"},
                                      {160, 170, State::Down, "b"},
                                      {170, 200, State::Down, "a"}});
 }
 
-TEST_CASE("timeline: out of order input is not an error", "[history][timeline]") {
+TEST_CASE("history timeline: out of order input is not an error", "[history][timeline]") {
   const auto spans = timeline({up(150), down(120), up(500), down(180)}, 100, 200);
   REQUIRE_FALSE(spans.empty());
   CHECK(spans.front().fromMs == 100);
@@ -77,22 +79,25 @@ TEST_CASE("timeline: out of order input is not an error", "[history][timeline]")
   for (std::size_t i = 1; i < spans.size(); ++i) CHECK(spans[i].fromMs == spans[i - 1].toMs);
 }
 
-TEST_CASE("availability: up over up and down, unknown time left out", "[history][timeline]") {
+TEST_CASE("history timeline: availability is up over up and down with unknown time left out",
+          "[history][timeline]") {
   CHECK(availability(timeline({up(150)}, 100, 200)) == Approx(1.0));
   CHECK(availability(timeline({down(100)}, 100, 200)) == Approx(0.0));
   CHECK(availability(timeline({up(100), down(175)}, 100, 200)) == Approx(0.75));
 }
 
-TEST_CASE("summarize: down and unknown time, the last down reason, down at the end",
-          "[history][timeline]") {
+TEST_CASE(
+    "history timeline: summarize gives down and unknown time and the last down reason and down at "
+    "the end",
+    "[history][timeline]") {
   auto s = summarize({}, 100, 200);
   CHECK(s.downMs == 0);
   CHECK(s.unknownMs == 100);
   CHECK(s.lastReason.empty());
   CHECK_FALSE(s.downAtEnd);
 
-  s = summarize({down(120, "dns", "NXDOMAIN"), up(130), down(150, "tls", "expired"), up(190)},
-                100, 200);
+  s = summarize({down(120, "dns", "NXDOMAIN"), up(130), down(150, "tls", "expired"), up(190)}, 100,
+                200);
   CHECK(s.downMs == 50);
   CHECK(s.unknownMs == 20);
   CHECK(s.lastReason == "tls");
@@ -128,25 +133,25 @@ TEST_CASE("summarize: down and unknown time, the last down reason, down at the e
   CHECK(summarize({down(10)}, 200, 100).downMs == 0);
 }
 
-TEST_CASE("bar: each slice down if any down, else up if any up, else unknown",
+TEST_CASE("history timeline: bar slices are down if any down else up if any up else unknown",
           "[history][timeline]") {
   const auto spans = timeline({up(110), down(135, "x"), up(136)}, 100, 200);
   // Slices of 25 ms: [100,125) unknown then up; [125,150) a 1 ms down; the rest up.
-  CHECK(bar(spans, 100, 200, 4) == std::vector<State>{State::Up, State::Down, State::Up, State::Up});
+  CHECK(bar(spans, 100, 200, 4) ==
+        std::vector<State>{State::Up, State::Down, State::Up, State::Up});
   CHECK(bar(spans, 100, 200, 10) == std::vector<State>{State::Unknown, State::Up, State::Up,
-                                                       State::Down, State::Up, State::Up,
-                                                       State::Up, State::Up, State::Up,
-                                                       State::Up});
+                                                       State::Down, State::Up, State::Up, State::Up,
+                                                       State::Up, State::Up, State::Up});
   CHECK(bar(spans, 100, 200, 1) == std::vector<State>{State::Down});
   CHECK(bar(spans, 100, 200, 0).empty());
   CHECK(bar(spans, 100, 200, -3).empty());
   CHECK(bar(spans, 200, 100, 4).empty());
-  CHECK(bar({}, 100, 200, 3) ==
-        std::vector<State>{State::Unknown, State::Unknown, State::Unknown});
+  CHECK(bar({}, 100, 200, 3) == std::vector<State>{State::Unknown, State::Unknown, State::Unknown});
 }
 
-TEST_CASE("bar: a window that does not divide evenly, or is narrower than the bar",
-          "[history][timeline]") {
+TEST_CASE(
+    "history timeline: bar over a window that does not divide evenly or is narrower than the bar",
+    "[history][timeline]") {
   const auto spans = timeline({down(0, "x"), up(5)}, 0, 10);
   const auto three = bar(spans, 0, 10, 3);  // slices [0,3) [3,6) [6,10)
   CHECK(three == std::vector<State>{State::Down, State::Down, State::Up});
@@ -161,7 +166,7 @@ TEST_CASE("bar: a window that does not divide evenly, or is narrower than the ba
   CHECK(wide == std::vector<State>(90, State::Up));
 }
 
-TEST_CASE("timeline: state names", "[history][timeline]") {
+TEST_CASE("history timeline: state names", "[history][timeline]") {
   CHECK(std::string(toString(State::Up)) == "up");
   CHECK(std::string(toString(State::Down)) == "down");
   CHECK(std::string(toString(State::Unknown)) == "unknown");
