@@ -53,5 +53,6 @@ struct SeriesState {
 struct SeriesChange {
   std::string what, oldValue, newValue;
   std::int64_t unixMs = 0;
+};
 
 }  // namespace envprobe

@@ -124,7 +124,9 @@ probed() { [[ -n "$(target "$1" last_probe_unix)" ]]; }
 step "the agent probes shop (old backend), cart and mixup"
 start_agent
 wait_until 15 probed shop.at.test || die "shop.at.test was never probed"
-wait_until 15 probed mixup.at.test || die "mixup.at.test was never probed"
+for host in mixup.at.test cart.at.test; do
+  wait_until 15 probed "$host" || die "$host was never probed"
+done
 expect_eq "shop success" true "$(target shop.at.test success)"
 expect_eq "shop version" 1.4.2 "$(target shop.at.test version)"
 expect_eq "cart version" 1.5.0 "$(target cart.at.test version)"

@@ -70,7 +70,7 @@ TEST_CASE("tracked facts: server, certificate, address and version by default; b
   CHECK(byWhat["version"] == "1.4.2");
   CHECK_FALSE(byWhat.contains("body"));
 
-  auto withBody = tracked([](HttpCheckSpec& spec) { spec.track.set(Fact::Body, true); });
+  auto withBody = tracked([](HttpCheckSpec& spec) { spec.track.add(Fact::Body); });
   auto r = result(withBody, "nginx", "", "1.4.2", 1000);
   r.verdict.bodySha256 = "ff00";
   facts = trackedFacts(r);

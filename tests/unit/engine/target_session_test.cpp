@@ -20,7 +20,7 @@ struct Rig {
   InlineJudge judge{timers};
   ProbeIo io{timers, resolver, http, judge};
   RecordingSink sink;
-  std::vector<ResultSink*> sinks{&sink};
+  SessionOutputs sinks{{&sink}};
 
   Rig() {
     http.respond = [](const HttpRequest&) -> std::optional<Observation> { return okResponse(); };
@@ -148,4 +148,21 @@ TEST_CASE("session table: runOnce probes every target once, in-flight cap respec
   rig.timers.advance(1s);
   CHECK(done);
   CHECK(rig.sink.results.size() == 5);
+}
+
+TEST_CASE("session: the amender decides on each result before any sink sees it") {
+  struct FailEverything : ResultAmender {
+    void amend(ProbeResult& result) override {
+      result.verdict.ok = false;
+      result.verdict.reason = Reason::VersionMismatch;
+    }
+  } amender;
+  Rig rig;
+  rig.sinks.amender = &amender;
+  auto target = makeTarget("shop.at.local", "10.0.0.9:80");
+  TargetSession session(target, 1, rig.sinks);
+  rig.runOnce(session);
+  REQUIRE(rig.sink.results.size() == 1);
+  CHECK_FALSE(rig.sink.results[0].verdict.ok);
+  CHECK(rig.sink.results[0].verdict.reason == Reason::VersionMismatch);
 }
