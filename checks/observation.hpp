@@ -73,6 +73,9 @@ struct Observation {
   double durationSeconds = 0;  // whole probe, including DNS
   double dnsSeconds = 0;
   std::string resolvedAddress;
+  // Every address the hostname resolved to, sorted, comma-joined ("" for a pinned backend):
+  // a change-tracking fact that round-robin DNS does not flap.
+  std::string resolvedAddresses;
   std::string serverHeader;
 };
 

@@ -70,6 +70,7 @@ AgentRuntime::AgentRuntime(AgentConfig config, EventLoop& loop)
   reloadOk_->Set(1);
   reloadTime_->Set(wallSeconds());
   deployments_ = std::make_unique<Deployments>(wallMs);
+  readers_ = std::make_shared<ReadGate>();
   agent_->setAmender(deployments_.get());
   refreshApiState();
   heartbeat();
@@ -142,8 +143,13 @@ void AgentRuntime::configureAlerting() {
 }
 
 void AgentRuntime::enableHistory(HistoryOptions options) {
+  const Duration retention = options.retention;
   auto store = std::make_unique<HistoryStore>(std::move(options));
   if (!store->enabled()) return;
+  {
+    std::lock_guard lock(apiMutex_);
+    retention_ = retention;
+  }
   const auto last = store->loadLastStates();
   std::map<std::string, std::int64_t> downSince;
   for (const auto& [series, state] : last)
@@ -199,9 +205,12 @@ void AgentRuntime::refreshApiState() {
   apiToken_ = config_->api.token;
   serviceVersioned_ = std::move(versioned);
   maintenance_ = config_->maintenance;
+  targets_ = agent_->targets();
 }
 
-StatusPageModel AgentRuntime::statusModel(const StatusFilter& filter) {
+std::optional<StatusPageModel> AgentRuntime::statusModel(const StatusFilter& filter) {
+  const auto ticket = readers_->enter();
+  if (!ticket) return std::nullopt;
   StatusSources sources;
   sources.env = env_;
   sources.nowMs = wallMs();
@@ -239,6 +248,15 @@ ControlApiContext AgentRuntime::controlApi() {
   };
   ctx.refuseService = [this](const std::string& service) { return refuseService(service); };
   ctx.nowMs = wallMs;
+  ctx.targets = [this] {
+    std::lock_guard lock(apiMutex_);
+    return targets_;
+  };
+  ctx.retention = [this] {
+    std::lock_guard lock(apiMutex_);
+    return retention_;
+  };
+  ctx.readers = readers_;
   return ctx;
 }
 
@@ -258,6 +276,9 @@ void AgentRuntime::stop(Duration bound) {
   heartbeatTimer_.reset();
   agent_->stop();
   flushAlerts(bound);
+}
+
+void AgentRuntime::closeHistory() {
   if (history_) history_->close();
 }
 

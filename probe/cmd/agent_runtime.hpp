@@ -50,13 +50,17 @@ class AgentRuntime {
   Deployments& deployments() { return *deployments_; }
   // What the control API needs; valid while the runtime lives.
   ControlApiContext controlApi();
-  // Any thread: the status page's model (history read on the calling thread).
-  StatusPageModel statusModel(const StatusFilter& filter);
+  // Any thread: the status page's model (history read on the calling thread). nullopt when
+  // too many requests read the history at once (answer 503).
+  std::optional<StatusPageModel> statusModel(const StatusFilter& filter);
 
   void start();  // alerting as configured, then probing
   // The shutdown sequence's first steps: stop probing, deliver what alerting still owes for at
-  // most `bound` (runs the loop), then commit the history's queue (at most 2 s) and close it.
+  // most `bound` (runs the loop).
   void stop(Duration bound);
+  // The last step before destruction, once nothing serves requests any more: commit the
+  // history's queue (at most 2 s) and close it.
+  void closeHistory();
 
   // On the loop: swaps in a loaded config, or keeps the running one and says why not.
   ReloadOutcome apply(ReloadCandidate& candidate, ReloadTrigger trigger);
@@ -94,7 +98,10 @@ class AgentRuntime {
   std::string apiToken_;
   std::map<std::string, bool> serviceVersioned_;
   std::vector<MaintenanceWindow> maintenance_;
-  std::set<std::string> firing_;  // copied from alerting on each heartbeat  // catalog service -> has a check with version:
+  std::vector<std::shared_ptr<const ProbeTarget>> targets_;  // every target, for the gate
+  Duration retention_{0};  // the history's, 0 without one
+  std::set<std::string> firing_;  // copied from alerting on each heartbeat
+  std::shared_ptr<ReadGate> readers_;  // bounds the requests that read the history at once  // catalog service -> has a check with version:
   prometheus::Gauge* reloadOk_ = nullptr;
   prometheus::Gauge* reloadTime_ = nullptr;
   OwnedTimer heartbeatTimer_;

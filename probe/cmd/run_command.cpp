@@ -103,8 +103,11 @@ void addRoutes(HttpServer& server, AgentRuntime& runtime) {
   auto metrics = runtime.agent().probeMetrics();
   const std::string env = runtime.config().environment;
   server.handle("/", [&runtime](const HttpServer::Request& request) {
-    return HttpResponse{200, "text/html; charset=utf-8",
-                        renderStatusPage(runtime.statusModel(parseStatusFilter(request.query)))};
+    const auto model = runtime.statusModel(parseStatusFilter(request.query));
+    if (!model)
+      return HttpResponse{503, "text/plain; charset=utf-8",
+                          "too many status page and history requests at once; retry\n"};
+    return HttpResponse{200, "text/html; charset=utf-8", renderStatusPage(*model)};
   });
   server.handle("/api/v1/targets", [metrics](const HttpServer::Request&) {
     return HttpResponse{200, "application/json", renderTargetsJson(metrics->snapshot())};
@@ -184,11 +187,12 @@ int serveAgent(AgentConfig config, const ServeOptions& options) {
 
   // Shutdown, in order: no more reloads (whoever waits is answered), stop probing (runs in
   // flight cancelled, so nothing new reaches the alerts), deliver what the alerts still owe
-  // within a bound, commit the history's queue (within 2 s), stop serving, then destroy.
+  // within a bound, stop serving, commit the history's queue (within 2 s), then destroy.
   gate->stopping.store(true);
   if (reloader) reloader->stop();
   runtime->stop(kAlertFlushBound);
   server.reset();
+  runtime->closeHistory();
   reloader.reset();
   runtime.reset();
   logInfo("stopped");

@@ -32,8 +32,11 @@ std::vector<std::pair<std::string, std::string>> trackedFacts(const ProbeResult&
   if (spec.track.tracks(Fact::Certificate) && obs.tls.present &&
       !obs.tls.fingerprintSha256.empty())
     out.emplace_back("certificate", bounded(certificateFact(obs.tls)));
-  if (spec.track.tracks(Fact::Addresses) && !obs.resolvedAddress.empty())
-    out.emplace_back("addresses", bounded(obs.resolvedAddress));
+  // The DNS answer as a set (round-robin order is not a change); a pinned backend: its address.
+  const std::string& addresses =
+      obs.resolvedAddresses.empty() ? obs.resolvedAddress : obs.resolvedAddresses;
+  if (spec.track.tracks(Fact::Addresses) && !addresses.empty())
+    out.emplace_back("addresses", bounded(addresses));
   if (spec.track.tracks(Fact::Version) && spec.version.kind != ValueSource::Kind::None &&
       !result.verdict.version.empty())
     out.emplace_back("version", bounded(result.verdict.version));
@@ -75,8 +78,9 @@ void ChangeTracker::onResult(const ProbeResult& result) {
   }
 }
 
-void ChangeTracker::onSeriesRemoved(const Target& target, const std::string& address) {
-  known_.erase(seriesKey(target.id, address));  // the history keeps its facts and changes
+void ChangeTracker::onSeriesRemoved(const Target&, const std::string&) {
+  // Kept: a reload that changes a target removes its series and adds them again, and what the
+  // target served before is still its baseline (as the history's facts are after a restart).
 }
 
 }  // namespace envprobe

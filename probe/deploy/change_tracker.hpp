@@ -7,7 +7,8 @@
 // last change. The first value seen of a fact is its baseline, not a change.
 //
 // A sink on the loop: per result a handful of string compares; the disk is the history's
-// writer thread.
+// writer thread. Baselines outlive a series' removal (a reload that changes a target removes
+// and adds its series again); like the history's facts they last until the agent restarts.
 #include <functional>
 #include <map>
 #include <string>

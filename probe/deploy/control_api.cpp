@@ -1,6 +1,8 @@
 #include "probe/deploy/control_api.hpp"
 
 #include <CivetServer.h>
+#include <set>
+#include <stdexcept>
 #include <openssl/crypto.h>
 
 #include <nlohmann/json.hpp>
@@ -9,6 +11,7 @@
 #include "probe/base/duration.hpp"
 #include "probe/base/logging.hpp"
 #include "probe/base/utf8.hpp"
+#include "checks/response_facts.hpp"
 #include "probe/deploy/gate.hpp"
 #include "probe/web/status_page.hpp"
 
@@ -21,6 +24,11 @@ using nlohmann::json;
 constexpr std::int64_t kMaxConvergeWithinMs = 7LL * 24 * 3600 * 1000;
 constexpr std::int64_t kMaxGateWindowMs = 400LL * 24 * 3600 * 1000;
 constexpr std::size_t kMaxChanges = 10000;
+constexpr std::size_t kMaxQueryValue = 4096;
+
+struct BadQuery : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 HttpResponse success(json data) {
   return {200, "application/json", json{{"status", "success"}, {"data", std::move(data)}}.dump(
@@ -75,10 +83,14 @@ HttpResponse announce(const ControlApiContext& ctx, const HttpServer::Request& r
   if (!service || service->empty())
     return failure(400, "bad_data", "\"service\" must be a non-empty string");
   const auto version = text("version");
+  // Compared with what targets serve, which is read trimmed and without control characters:
+  // a version that cannot be read that way could never match.
   if (!version || version->empty() || version->size() > Deployments::kMaxVersionBytes ||
-      !isValidUtf8(*version))
-    return failure(400, "bad_data", "\"version\" must be a non-empty UTF-8 string of at most " +
-                                        std::to_string(Deployments::kMaxVersionBytes) + " bytes");
+      factText(*version, Deployments::kMaxVersionBytes) != *version)
+    return failure(400, "bad_data",
+                   "\"version\" must be a non-empty UTF-8 string of at most " +
+                       std::to_string(Deployments::kMaxVersionBytes) +
+                       " bytes, without surrounding spaces or control characters");
   std::int64_t convergeMs = Deployments::kDefaultConvergeWithinMs;
   if (body.contains("converge_within")) {
     const auto given = text("converge_within");
@@ -92,12 +104,16 @@ HttpResponse announce(const ControlApiContext& ctx, const HttpServer::Request& r
     if (key != "service" && key != "version" && key != "converge_within")
       return failure(400, "bad_data", "unknown field \"" + key + "\"");
   if (auto refused = ctx.refuseService(*service)) return failure(400, "bad_data", *refused);
+  // One announcement at a time, so memory and the history agree on the latest.
+  std::lock_guard lock(*ctx.announcing);
   ExpectedVersion a{*service, *version, ctx.nowMs(), convergeMs};
+  // On disk before the pipeline hears "accepted"; not accepted when it could not be kept.
+  if (ctx.history &&
+      !ctx.history->recordAnnouncementDurably(
+          {a.service, a.version, a.announcedUnixMs, a.convergeWithinMs}))
+    return failure(503, "unavailable",
+                   "the announcement could not be written to the agent's history; retry");
   ctx.deployments->announce(a);
-  if (ctx.history && ctx.history->enabled()) {
-    ctx.history->recordAnnouncement({a.service, a.version, a.announcedUnixMs, a.convergeWithinMs});
-    ctx.history->flush();  // on disk before the pipeline hears "accepted"
-  }
   logInfo("deployment announced", {{"service", a.service},
                                    {"version", a.version},
                                    {"converge_within", formatDuration(Duration(convergeMs))}});
@@ -138,6 +154,10 @@ HttpResponse gate(const ControlApiContext& ctx, const HttpServer::Request& reque
   if (!parsed || parsed->count() <= 0 || parsed->count() > kMaxGateWindowMs)
     return failure(400, "bad_data", "for= must be a duration such as 24h (at most 400d)");
   query.windowMs = parsed->count();
+  if (ctx.retention && ctx.retention().count() > 0 && query.windowMs > ctx.retention().count())
+    return failure(400, "bad_data",
+                   "for= is longer than the history the agent keeps (--storage.retention " +
+                       formatDuration(ctx.retention()) + ")");
   query.service = queryParam(request.query, "service").value_or("");
   query.visibility = queryParam(request.query, "visibility").value_or("");
   if (!query.visibility.empty() && query.visibility != "public" && query.visibility != "internal")
@@ -147,7 +167,24 @@ HttpResponse gate(const ControlApiContext& ctx, const HttpServer::Request& reque
     return failure(400, "bad_data", "allow_partial= must be true or false");
   query.allowPartial = partial == "true" || partial == "1";
   const std::int64_t now = ctx.nowMs();
-  const auto snapshot = ctx.metrics->snapshot();
+  auto snapshot = ctx.metrics->snapshot();
+  if (ctx.targets) {  // a target not probed yet (since a restart or a reload) is not green
+    std::set<std::string> seen;
+    for (const auto& s : snapshot) seen.insert(s.targetId);
+    for (const auto& prepared : ctx.targets()) {
+      const Target& t = prepared->target;
+      if (seen.contains(t.id)) continue;
+      SeriesState s;
+      s.targetId = t.id;
+      s.env = t.env;
+      s.service = t.service;
+      s.check = t.check;
+      s.hostname = t.hostname;
+      s.visibility = toString(t.visibility);
+      s.address = t.backend;
+      snapshot.push_back(std::move(s));
+    }
+  }
   const GateResult result =
       evaluateGate(query, snapshot, ctx.history->queryTransitions(now - query.windowMs),
                    ctx.history->firstSeen(), now);
@@ -214,25 +251,45 @@ HttpResponse changes(const ControlApiContext& ctx, const HttpServer::Request& re
 }  // namespace
 
 std::optional<std::string> queryParam(const std::string& query, const std::string& name) {
-  std::string value(4096, '\0');
+  std::string value(kMaxQueryValue + 1, '\0');
   const int n = mg_get_var(query.data(), query.size(), name.c_str(), value.data(), value.size());
-  if (n < 0) return std::nullopt;  // absent (-1) or longer than the buffer (-2)
+  if (n == -1) return std::nullopt;  // absent
+  if (n < 0) throw BadQuery(name + "= is longer than " + std::to_string(kMaxQueryValue) + " bytes");
   value.resize(static_cast<std::size_t>(n));
   return value;
 }
 
+// Answers 400 for a query that cannot be read, 503 while too many requests read the history.
+template <typename Handler>
+HttpServer::Handler guarded(std::shared_ptr<ControlApiContext> ctx, bool readsHistory,
+                            Handler handler) {
+  return [ctx, readsHistory, handler](const HttpServer::Request& request) {
+    const bool gated = readsHistory && ctx->readers;
+    const auto ticket = gated ? ctx->readers->enter() : std::nullopt;
+    if (gated && !ticket)
+      return failure(503, "unavailable", "too many history requests at once; retry");
+    try {
+      return handler(*ctx, request);
+    } catch (const BadQuery& e) {
+      return failure(400, "bad_data", e.what());
+    }
+  };
+}
+
 void addControlRoutes(HttpServer& server, ControlApiContext context) {
   auto ctx = std::make_shared<ControlApiContext>(std::move(context));
-  server.setBearerCheck([ctx](std::string_view token) { return tokenMatches(ctx->token(), token); });
+  // Without a configured token any bearer passes here, and POST answers 403 "off" (a 401
+  // would send the operator looking for a wrong token).
+  server.setBearerCheck([ctx](std::string_view token) {
+    const std::string expected = ctx->token();
+    return expected.empty() || tokenMatches(expected, token);
+  });
   for (const char* path : {"/api/v1/deployments", "/api/v1/gate", "/api/v1/changes"})
     server.acceptBearer(path);
-  server.handlePost("/api/v1/deployments",
-                    [ctx](const HttpServer::Request& r) { return announce(*ctx, r); });
-  server.handle("/api/v1/deployments",
-                [ctx](const HttpServer::Request& r) { return deployments(*ctx, r); });
-  server.handle("/api/v1/gate", [ctx](const HttpServer::Request& r) { return gate(*ctx, r); });
-  server.handle("/api/v1/changes",
-                [ctx](const HttpServer::Request& r) { return changes(*ctx, r); });
+  server.handlePost("/api/v1/deployments", guarded(ctx, false, announce));
+  server.handle("/api/v1/deployments", guarded(ctx, false, deployments));
+  server.handle("/api/v1/gate", guarded(ctx, true, gate));
+  server.handle("/api/v1/changes", guarded(ctx, true, changes));
 }
 
 }  // namespace envprobe

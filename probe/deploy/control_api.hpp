@@ -8,7 +8,11 @@
 // Answers in Prometheus' API envelope: {"status":"success","data":...} or
 // {"status":"error","errorType":"bad_data","error":"..."}. Handlers run on HTTP threads.
 #include <cstdint>
+#include <atomic>
 #include <functional>
+#include <mutex>
+#include <utility>
+#include <vector>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,6 +24,36 @@
 
 namespace envprobe {
 
+// Bounds the requests that read the history at once (the status page, the gate, the changes),
+// so that they can never take the HTTP threads /metrics and /-/healthy need.
+class ReadGate {
+ public:
+  static constexpr int kMaxReaders = 4;
+  class Ticket {
+   public:
+    explicit Ticket(std::atomic<int>* count) : count_(count) {}
+    Ticket(Ticket&& other) noexcept : count_(std::exchange(other.count_, nullptr)) {}
+    Ticket& operator=(Ticket&&) = delete;
+    ~Ticket() {
+      if (count_) count_->fetch_sub(1);
+    }
+
+   private:
+    std::atomic<int>* count_;
+  };
+  // nullopt: kMaxReaders are reading already.
+  std::optional<Ticket> enter() {
+    if (count_.fetch_add(1) >= kMaxReaders) {
+      count_.fetch_sub(1);
+      return std::nullopt;
+    }
+    return Ticket(&count_);
+  }
+
+ private:
+  std::atomic<int> count_{0};
+};
+
 struct ControlApiContext {
   std::shared_ptr<ProbeMetrics> metrics;
   Deployments* deployments = nullptr;
@@ -30,6 +64,11 @@ struct ControlApiContext {
   // `version:`); nullopt when it is accepted.
   std::function<std::optional<std::string>(const std::string& service)> refuseService;
   std::function<std::int64_t()> nowMs;  // wall clock, unix ms
+  // Every target now (the gate counts a target not probed yet as not green).
+  std::function<std::vector<std::shared_ptr<const ProbeTarget>>()> targets;
+  std::function<Duration()> retention;  // the history's; the gate's window cannot exceed it
+  std::shared_ptr<ReadGate> readers;
+  std::shared_ptr<std::mutex> announcing = std::make_shared<std::mutex>();
 };
 
 void addControlRoutes(HttpServer& server, ControlApiContext context);

@@ -23,7 +23,9 @@ void Deployments::restore(const std::vector<ExpectedVersion>& stored) {
 
 void Deployments::announce(const ExpectedVersion& announcement) {
   std::lock_guard lock(mutex_);
-  byService_[announcement.service] = announcement;
+  auto [it, added] = byService_.try_emplace(announcement.service, announcement);
+  if (!added && announcement.announcedUnixMs >= it->second.announcedUnixMs)
+    it->second = announcement;
 }
 
 std::optional<ExpectedVersion> Deployments::expected(const std::string& service) const {

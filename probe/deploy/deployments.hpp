@@ -35,7 +35,7 @@ class Deployments : public ResultAmender {
 
   // At startup, the announcements the history kept.
   void restore(const std::vector<ExpectedVersion>& stored);
-  // Replaces the service's announcement.
+  // Replaces the service's announcement, unless that one is newer.
   void announce(const ExpectedVersion& announcement);
   std::optional<ExpectedVersion> expected(const std::string& service) const;
   std::vector<ExpectedVersion> all() const;  // by service

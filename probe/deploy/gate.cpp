@@ -35,19 +35,31 @@ GateResult evaluateGate(const GateQuery& query, const std::vector<SeriesState>& 
         failure.failedSeconds =
             static_cast<double>(nowMs - std::max(from, s.downSinceUnix * 1000)) / 1000.0;
     }
+    if (s.probes == 0) {  // listed, but no result yet (since a restart or a reload)
+      failure.insufficientHistory = true;
+      failure.reason = "not probed yet";
+      failure.detail = "the agent has no result for this target yet";
+      out.failing.push_back(std::move(failure));
+      continue;
+    }
     const bool green = s.success && summary.downMs == 0;
     const auto first = firstSeen.find(key);
-    const bool covered = first != firstSeen.end() && first->second <= from;
+    // Observed for the whole window: first seen at its start, and nothing in it unknown (a
+    // window longer than what the history still holds).
+    const bool covered =
+        first != firstSeen.end() && first->second <= from && summary.unknownMs == 0;
     if (green && (covered || query.allowPartial)) continue;
     if (green) {
       failure.insufficientHistory = true;
       failure.reason = "insufficient history";
-      failure.detail = first == firstSeen.end()
-                           ? "no kept history for this series"
-                           : "observed for " +
-                                 std::to_string((nowMs - first->second) / 1000) +
-                                 "s of the window's " + std::to_string(query.windowMs / 1000) +
-                                 "s";
+      if (first == firstSeen.end())
+        failure.detail = "no kept history for this series";
+      else if (first->second > from)
+        failure.detail = "observed for " + std::to_string((nowMs - first->second) / 1000) +
+                         "s of the window's " + std::to_string(query.windowMs / 1000) + "s";
+      else
+        failure.detail = std::to_string(summary.unknownMs / 1000) +
+                         "s of the window are not in the kept history";
     }
     failure.failedSeconds = std::max(0.0, failure.failedSeconds);
     out.failing.push_back(std::move(failure));

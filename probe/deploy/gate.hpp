@@ -35,7 +35,9 @@ struct GateResult {
 // series: the current snapshot (failures point into it); transitions: as
 // HistoryStore::queryTransitions(now - window) returns them; firstSeen: series -> unix ms of its
 // first kept transition. A matching series passes when it is up now, was never down within
-// [now - window, now), and was first seen at or before the window's start (unless allowPartial).
+// [now - window, now), and was observed for the whole window: first seen at or before its start
+// and no part of it missing from the history (unless allowPartial). A series without a result
+// (probes == 0: a target listed but not probed yet) fails with "not probed yet".
 GateResult evaluateGate(const GateQuery& query, const std::vector<SeriesState>& series,
                         const std::map<std::string, std::vector<HistoryTransition>>& transitions,
                         const std::map<std::string, std::int64_t>& firstSeen,

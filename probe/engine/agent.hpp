@@ -53,6 +53,8 @@ class Agent {
   std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
   std::shared_ptr<ProbeMetrics> probeMetrics() const { return probeMetrics_; }
   std::size_t targetCount() const { return sessions_->size(); }
+  // On the loop: every target now.
+  std::vector<std::shared_ptr<const ProbeTarget>> targets() const { return sessions_->targets(); }
   CurlDriver& curl() { return curl_; }
 
  private:

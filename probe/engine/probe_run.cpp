@@ -102,6 +102,16 @@ void ProbeRun::onResolved(DnsAnswer answer) {
     maybeFinish();
     return;
   }
+  resolvedAddresses_.clear();
+  if (t.backend.empty() && !answer.addresses.empty()) {
+    std::vector<std::string> sorted = answer.addresses;
+    std::sort(sorted.begin(), sorted.end());
+    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+    for (const auto& address : sorted) {
+      if (!resolvedAddresses_.empty()) resolvedAddresses_ += ',';
+      resolvedAddresses_ += address;
+    }
+  }
   const bool perAddress = t.addressMode == AddressMode::All && t.backend.empty();
   const std::size_t count = perAddress ? answer.addresses.size() : 1;
   for (std::size_t i = 0; i < count; ++i) {
@@ -248,6 +258,7 @@ void ProbeRun::judged(Leg& leg, Observation observation, Verdict verdict) {
   // The body has been judged; its memory goes back now, not when the result is dropped.
   std::string().swap(observation.body);
   result.observation = std::move(observation);
+  result.observation.resolvedAddresses = resolvedAddresses_;
   result.finishedAt = std::chrono::system_clock::now();
   outcome_.results.push_back(std::move(result));
   maybeFinish();

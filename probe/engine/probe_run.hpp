@@ -76,6 +76,7 @@ class ProbeRun {
   OwnedTimer deadlineTimer_;
   Resolver::QueryId query_ = 0;
   double dnsSeconds_ = 0;
+  std::string resolvedAddresses_;  // the DNS answer, sorted, comma-joined
   std::vector<std::unique_ptr<Leg>> legs_;
   RunOutcome outcome_;
   bool finished_ = false;

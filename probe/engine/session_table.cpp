@@ -171,4 +171,11 @@ void SessionTable::finishOnce() {
   if (done) done();
 }
 
+std::vector<std::shared_ptr<const ProbeTarget>> SessionTable::targets() const {
+  std::vector<std::shared_ptr<const ProbeTarget>> out;
+  out.reserve(sessions_.size());
+  for (const auto& [id, session] : sessions_) out.push_back(session->shared());
+  return out;
+}
+
 }  // namespace envprobe

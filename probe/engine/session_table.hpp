@@ -57,6 +57,8 @@ class SessionTable {
   void runOnce(std::function<void()> done);
 
   std::size_t size() const { return sessions_.size(); }
+  // Every target now, by id.
+  std::vector<std::shared_ptr<const ProbeTarget>> targets() const;
   std::size_t inflight() const { return inflight_; }
   bool firstRoundScheduled() const { return firstRoundDone_; }
 

@@ -32,6 +32,7 @@ class TargetSession {
   bool inFlight() const { return run_ != nullptr; }
   bool everStarted() const { return everStarted_; }
   const ProbeTarget& target() const { return *target_; }
+  const std::shared_ptr<const ProbeTarget>& shared() const { return target_; }
   std::uint64_t scheduleKey() const { return scheduleKey_; }
 
  private:

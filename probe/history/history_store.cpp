@@ -112,6 +112,19 @@ void HistoryStore::recordAnnouncement(Announcement a) {
   enqueue(std::move(a));
 }
 
+bool HistoryStore::recordAnnouncementDurably(Announcement a) {
+  std::uint64_t droppedBefore = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!db_ || stopping_) return false;
+    droppedBefore = dropped_;
+  }
+  recordAnnouncement(std::move(a));
+  flush();
+  std::lock_guard<std::mutex> lock(mutex_);
+  return !stopped_ && dropped_ == droppedBefore;
+}
+
 void HistoryStore::enqueue(Write write) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (stopping_ || queue_.size() >= options_.queueCapacity) {

@@ -94,6 +94,10 @@ class HistoryStore {
   void recordChange(FactChange change);
   // The latest announcement of a.service (replaces the previous one).
   void recordAnnouncement(Announcement a);
+  // Records and waits for the commit: false when it was not committed (the store is stopping,
+  // its queue is full, or the commit failed; conservatively also when another row was dropped
+  // meanwhile).
+  bool recordAnnouncementDurably(Announcement a);
   // Waits until everything recorded so far is committed (or the store is closed).
   void flush();
   // Deletes rows past the retention now (on the writer thread) and waits for it.

@@ -143,7 +143,18 @@ void ProbeMetrics::seedDownSince(std::map<std::string, std::int64_t> sinceUnixBy
 
 void ProbeMetrics::removeSeries(const std::string& targetId, const std::string& address) {
   std::lock_guard<std::mutex> lock(mutex_);
-  series_.erase(seriesKey(targetId, address));
+  const auto it = series_.find(seriesKey(targetId, address));
+  if (it == series_.end()) return;
+  // A reload that changes a target removes its series and adds them again: their last change
+  // comes back with them (as it does from the history after a restart).
+  if (it->second.lastChangeUnixMs > 0) {
+    auto& seed = seededChanges_[it->first];
+    for (const auto& [what, at] : it->second.lastChangeByWhat)
+      if (what != it->second.lastChangeWhat) seed.push_back({what, "", "", at * 1000});
+    seed.push_back({it->second.lastChangeWhat, it->second.lastChangeOld,
+                    it->second.lastChangeNew, it->second.lastChangeUnixMs});
+  }
+  series_.erase(it);
 }
 
 std::vector<SeriesState> ProbeMetrics::snapshot() const {

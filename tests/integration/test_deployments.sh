@@ -198,6 +198,17 @@ expect_eq "deploy with a wrong token" 2 "$rc"
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 -X POST --data '{"service":"cart","version":"9"}' \
   "$agent/api/v1/deployments")
 expect_eq "POST /api/v1/deployments without a token" 401 "$code"
+post() { # BODY: POST it with the right token; prints the HTTP status
+  curl -s -o "$EP_TMP/post.json" -w '%{http_code}' --max-time 5 -X POST \
+    -H "Authorization: Bearer $(cat "$EP_TMP/api.token")" --data "$1" "$agent/api/v1/deployments"
+}
+expect_eq "a version with a trailing newline" 400 "$(post '{"service":"cart","version":"1.5.0\n"}')"
+expect_eq "an unknown service" 400 "$(post '{"service":"nosuch","version":"1"}')"
+grep -q 'no service' "$EP_TMP/post.json" || fail "the unknown service is not named: $(cat "$EP_TMP/post.json")"
+expect_eq "not JSON" 400 "$(post 'version=1')"
+expect_eq "converge_within not a duration" 400 "$(post '{"service":"cart","version":"1","converge_within":"soon"}')"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$agent/api/v1/gate?for=30d")
+expect_eq "a gate window longer than the retention (14d)" 400 "$code"
 
 step "(c) kill -9 and restart: down since, changes and announcements are still there"
 since=$(target shop.at.test down_since)

@@ -102,6 +102,16 @@ grep -q 'no target matches' "$EP_TMP/gate.out" || fail "the gate does not say no
 code=$(curl -s -o "$EP_TMP/gate.json" -w '%{http_code}' --max-time 3 "$agent/api/v1/gate?for=20s&visibility=secret")
 expect_eq "GET /api/v1/gate?visibility=secret" 400 "$code"
 
+step "this agent has no api.token_file: announcing is off (403), not a wrong token"
+echo "a-token-of-sixteen-chars" >"$EP_TMP/some.token"
+rc=0
+"$ENVPROBE" deploy --agent "$agent" --token-file "$EP_TMP/some.token" --service shop \
+  --version 1 >"$EP_TMP/deploy.out" 2>&1 || rc=$?
+expect_eq "deploy against an agent without a token" 2 "$rc"
+grep -q 'control API is off' "$EP_TMP/deploy.out" || fail "deploy does not say the control API is off: $(cat "$EP_TMP/deploy.out")"
+gate --for 20s --token-file "$EP_TMP/some.token"
+expect_eq "gate with a token against an agent without one" 0 "$GATE_RC"
+
 kill -TERM "$AGENT_PID"
 wait_exit "$AGENT_PID" 10
 expect_eq "exit code on SIGTERM" 0 "$EXIT_CODE"

@@ -129,12 +129,33 @@ TEST_CASE("hostile values are bounded and made valid UTF-8", "[deploy][changes]"
   CHECK(rig.changes[0].newValue.size() <= ChangeTracker::kMaxValueBytes + 3);
 }
 
-TEST_CASE("a removed series is forgotten here; the same series coming back starts a baseline",
+TEST_CASE("a series removed and added again (a reload changed its target) keeps its baseline and last change",
           "[deploy][changes]") {
   Rig rig;
   auto target = tracked();
   rig.feed(result(target, "a", "", "1", 1000));
-  rig.tracker->onSeriesRemoved(target->target, "");
   rig.feed(result(target, "b", "", "1", 2000));
-  CHECK(rig.changes.empty());
+  REQUIRE(rig.changes.size() == 1);
+  rig.tracker->onSeriesRemoved(target->target, "");
+  rig.metrics.removeSeries(target->target.id, "");
+  rig.feed(result(target, "c", "", "1", 3000));
+  REQUIRE(rig.changes.size() == 2);
+  CHECK(rig.changes[1].oldValue == "b");
+  const auto series = rig.metrics.snapshot();
+  REQUIRE(series.size() == 1);
+  CHECK(series[0].lastChangeNew == "c");
+  CHECK(series[0].lastChangeByWhat.at("server") == 3);
+}
+
+TEST_CASE("a series removed keeps its last change for when it comes back", "[deploy][changes]") {
+  Rig rig;
+  auto target = tracked();
+  rig.feed(result(target, "a", "", "1", 1000));
+  rig.feed(result(target, "b", "", "1", 2000));
+  rig.metrics.removeSeries(target->target.id, "");
+  rig.feed(result(target, "b", "", "1", 3000));
+  const auto series = rig.metrics.snapshot();
+  REQUIRE(series.size() == 1);
+  CHECK(series[0].lastChangeWhat == "server");
+  CHECK(series[0].lastChangeNew == "b");
 }

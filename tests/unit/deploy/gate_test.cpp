@@ -18,6 +18,7 @@ SeriesState series(std::string hostname, bool up, std::string visibility = "publ
   s.hostname = std::move(hostname);
   s.visibility = std::move(visibility);
   s.success = up;
+  s.probes = 1;
   if (!up) {
     s.reason = Reason::HttpStatus;
     s.detail = "status 503 not in [200-299]";
@@ -121,4 +122,29 @@ TEST_CASE("filters by service and visibility; nothing matching does not pass", "
   const auto r = rig.ask(none);
   CHECK(r.matched == 0);
   CHECK_FALSE(r.pass);
+}
+
+TEST_CASE("a listed target without a result is not green", "[deploy][gate]") {
+  Rig rig;
+  rig.add(series("a", true), {{kNow - 60'000, true}});
+  SeriesState listed = series("b", false);
+  listed.probes = 0;
+  rig.add(listed, {});
+  const auto r = rig.ask();
+  CHECK_FALSE(r.pass);
+  REQUIRE(r.failing.size() == 1);
+  CHECK(r.failing[0].series->hostname == "b");
+  CHECK(r.failing[0].reason == "not probed yet");
+  CHECK(r.failing[0].insufficientHistory);
+}
+
+TEST_CASE("a window reaching past the kept history is insufficient", "[deploy][gate]") {
+  Rig rig;
+  // First seen long ago, but the rows before the window's last 5 s were pruned.
+  rig.add(series("a", true), {{kNow - 5'000, true}});
+  rig.first[seriesKey(rig.all[0].targetId, "")] = kNow - 3'600'000;
+  const auto r = rig.ask();
+  REQUIRE(r.failing.size() == 1);
+  CHECK(r.failing[0].insufficientHistory);
+  CHECK(r.failing[0].detail == "15s of the window are not in the kept history");
 }

@@ -203,3 +203,20 @@ TEST_CASE("probe run: secret query parameters go on the first request only, neve
   CHECK_THAT(r.verdict.detail, Catch::Contains("token=<redacted>"));
   CHECK_THAT(r.verdict.detail, !Catch::Contains("echoed"));
 }
+
+TEST_CASE("probe run: the result carries the whole DNS answer as a sorted set; a pinned backend none") {
+  Rig rig;
+  rig.resolver.answers["shop.at.local"] = addresses({"10.0.0.9", "10.0.0.7", "10.0.0.9"});
+  rig.http.respond = [](const HttpRequest&) -> std::optional<Observation> {
+    return okResponse();
+  };
+  rig.start(makeTarget("shop.at.local"));
+  rig.timers.advance(200ms);
+  CHECK(rig.only().observation.resolvedAddresses == "10.0.0.7,10.0.0.9");
+
+  Rig pinned;
+  pinned.http.respond = rig.http.respond;
+  pinned.start(makeTarget("shop.at.local", "10.0.0.5:80"));
+  pinned.timers.advance(200ms);
+  CHECK(pinned.only().observation.resolvedAddresses.empty());
+}
