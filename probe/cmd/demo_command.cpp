@@ -39,7 +39,9 @@ std::string demoConfig(int sitePort) {
          "        http:\n"
          "          scheme: http\n"
          "          path: /version\n"
-         "          expect: { status: [200], json: { environment: \"{env}\", status: ok } }\n";
+         "          version: { json: version }\n"
+         "          expect: { status: [200], json: { status: ok }, "
+         "identity: { json: environment } }\n";
 }
 
 void printState(std::ostream& out, Agent& agent, int round) {
