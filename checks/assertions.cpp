@@ -1,5 +1,6 @@
 #include "checks/assertions.hpp"
 
+#include "probe/base/text.hpp"
 #include "checks/json_paths.hpp"
 #include "checks/regex_budget.hpp"
 #include "checks/response_facts.hpp"
@@ -78,14 +79,6 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
          });
 }
 
-// Leading/trailing whitespace is not part of a header field value (RFC 9110 5.5).
-std::string_view trim(std::string_view text) {
-  constexpr std::string_view kSpace = " \t\r\n";
-  auto first = text.find_first_not_of(kSpace);
-  if (first == std::string_view::npos) return {};
-  auto last = text.find_last_not_of(kSpace);
-  return text.substr(first, last - first + 1);
-}
 
 std::string formatRanges(const std::vector<StatusRange>& ranges) {
   std::string out = "[";
@@ -205,7 +198,7 @@ class HttpAssertions::Reading {
       case Kind::Header:
         for (const auto& [name, value] : observation.headers) {
           if (!equalsIgnoreCase(name, source.spec.key)) continue;
-          out = {Value::State::Found, std::string(trim(value)), false, {}};  // the first one
+          out = {Value::State::Found, std::string(trimSpace(value)), false, {}};  // the first one
           break;
         }
         break;
@@ -343,7 +336,7 @@ std::optional<Verdict> HttpAssertions::checkHeaders(const Observation& observati
     if (!rule.value.re->ok()) return badRegex("header regex", rule.value.pattern, *rule.value.re);
     std::vector<std::string_view> values;
     for (const auto& [name, value] : observation.headers) {
-      if (equalsIgnoreCase(name, rule.name)) values.push_back(trim(value));
+      if (equalsIgnoreCase(name, rule.name)) values.push_back(trimSpace(value));
     }
     if (values.empty()) return fail(Reason::Header, "header " + rule.name + " missing");
     // A repeated header passes when any of its values matches.
@@ -414,7 +407,7 @@ std::optional<Verdict> HttpAssertions::checkIdentity(Reading& reading) const {
     case State::Found:
       break;
   }
-  const std::string_view text = trim(value.text);
+  const std::string_view text = trimSpace(value.text);
   if (!value.truncated && text == identity_->expected) return std::nullopt;
   return fail(Reason::WrongEnvironment,
               "identity " + quoteBounded(text) + " (" + where + ")" + expected);

@@ -4,20 +4,14 @@
 
 #include <algorithm>
 
+#include "probe/base/text.hpp"
 #include "probe/base/utf8.hpp"
 
 namespace envprobe {
 namespace {
 
-constexpr std::string_view kSpace = " \t\r\n\f\v";
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
-std::string_view trim(std::string_view text) {
-  const auto first = text.find_first_not_of(kSpace);
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(kSpace);
-  return text.substr(first, last - first + 1);
-}
 
 }  // namespace
 
@@ -31,7 +25,7 @@ std::size_t utf8PrefixLength(std::string_view text, std::size_t maxBytes) {
 }
 
 std::string factText(std::string_view raw, std::size_t maxBytes) {
-  raw = trim(raw);
+  raw = trimSpace(raw);
   raw = raw.substr(0, utf8PrefixLength(raw, maxBytes));
   std::string valid = makeValidUtf8(raw);
   std::string out;
@@ -45,7 +39,7 @@ std::string factText(std::string_view raw, std::size_t maxBytes) {
   }
   // Replacements may have made it longer; `out` is valid UTF-8 now, so cutting is safe.
   out.resize(utf8PrefixLength(out, maxBytes));
-  return std::string(trim(out));
+  return std::string(trimSpace(out));
 }
 
 std::string sha256Hex(std::string_view bytes) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <sstream>
 
+#include "probe/base/text.hpp"
 #include "probe/base/utf8.hpp"
 
 namespace envprobe {
@@ -59,12 +60,6 @@ bool nestedTooDeep(const std::string& body) {
   return false;
 }
 
-std::string trim(const std::string& text) {
-  const char* space = " \t\r\n\v\f";
-  const auto first = text.find_first_not_of(space);
-  if (first == std::string::npos) return "";
-  return text.substr(first, text.find_last_not_of(space) - first + 1);
-}
 
 // The API's error message in an answer, if it is the error envelope.
 std::string apiErrorMessage(const nlohmann::json& answer) {
@@ -137,7 +132,7 @@ std::optional<std::string> readTokenFile(const std::string& file, std::string& e
     error = "the token file " + file + " is larger than 64 KiB; it should hold one token";
     return std::nullopt;
   }
-  const std::string token = trim(text);
+  const std::string token(trimSpace(text));
   if (token.empty()) {
     error = "the token file " + file + " is empty";
     return std::nullopt;

@@ -173,16 +173,7 @@ HttpResponse gate(const ControlApiContext& ctx, const HttpServer::Request& reque
     for (const auto& s : snapshot) seen.insert(s.targetId);
     for (const auto& prepared : ctx.targets()) {
       const Target& t = prepared->target;
-      if (seen.contains(t.id)) continue;
-      SeriesState s;
-      s.targetId = t.id;
-      s.env = t.env;
-      s.service = t.service;
-      s.check = t.check;
-      s.hostname = t.hostname;
-      s.visibility = toString(t.visibility);
-      s.address = t.backend;
-      snapshot.push_back(std::move(s));
+      if (!seen.contains(t.id)) snapshot.push_back(seriesIdentity(t, t.backend));
     }
   }
   const GateResult result =

@@ -55,6 +55,20 @@ void applyChange(SeriesState& s, const SeriesChange& change) {
 
 }  // namespace
 
+SeriesState seriesIdentity(const Target& t, const std::string& address) {
+  SeriesState s;
+  s.targetId = t.id;
+  s.env = t.env;
+  s.service = t.service;
+  s.check = t.check;
+  s.hostname = t.hostname;
+  s.visibility = toString(t.visibility);
+  s.address = address;
+  s.url = redactedUrl(t.url);
+  s.instance = seriesInstance(t, address);
+  return s;
+}
+
 void ProbeMetrics::record(const ProbeResult& result) {
   const Target& t = result.target->target;
   const Observation& obs = result.observation;
@@ -62,17 +76,7 @@ void ProbeMetrics::record(const ProbeResult& result) {
   const std::string key = seriesKey(t.id, result.address);
   SeriesState& s = series_[key];
   const bool first = s.targetId.empty();
-  if (first) {
-    s.targetId = t.id;
-    s.env = t.env;
-    s.service = t.service;
-    s.check = t.check;
-    s.hostname = t.hostname;
-    s.visibility = toString(t.visibility);
-    s.address = result.address;
-    s.url = redactedUrl(t.url);
-    s.instance = seriesInstance(t, result.address);
-  }
+  if (first) s = seriesIdentity(t, result.address);
   const std::int64_t finished = std::chrono::duration_cast<std::chrono::seconds>(
                                    result.finishedAt.time_since_epoch())
                                    .count();

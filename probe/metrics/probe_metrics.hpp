@@ -16,6 +16,9 @@
 namespace envprobe {
 
 
+// A series with its identity (target, labels, URL, instance) and no result yet.
+SeriesState seriesIdentity(const Target& target, const std::string& address);
+
 class ProbeMetrics : public prometheus::Collectable {
  public:
   void record(const ProbeResult& result);

@@ -3,6 +3,8 @@
 
 #include "probe/web/status_page.hpp"
 
+#include "probe/base/text.hpp"
+
 namespace envprobe {
 
 namespace {
@@ -38,12 +40,6 @@ std::string decode(std::string_view text) {
   return out;
 }
 
-std::string trimmed(const std::string& text) {
-  std::size_t begin = 0, end = text.size();
-  while (begin < end && std::isspace(static_cast<unsigned char>(text[begin]))) ++begin;
-  while (end > begin && std::isspace(static_cast<unsigned char>(text[end - 1]))) --end;
-  return text.substr(begin, end - begin);
-}
 
 std::string lowered(std::string text) {
   for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -64,7 +60,7 @@ StatusFilter parseStatusFilter(const std::string& query) {
     const std::size_t eq = pair.find('=');
     if (eq == std::string_view::npos) continue;
     const std::string key = decode(pair.substr(0, eq));
-    const std::string value = trimmed(decode(pair.substr(eq + 1)));
+    const std::string value(trimSpace(decode(pair.substr(eq + 1))));
     if (key == "service") {
       filter.service = value;
     } else if (key == "hostname") {

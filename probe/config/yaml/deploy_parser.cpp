@@ -6,6 +6,7 @@
 #include <set>
 #include <string_view>
 
+#include "probe/base/text.hpp"
 #include "checks/regex_budget.hpp"
 #include "probe/config/address_rules.hpp"
 #include "probe/config/yaml/secret_parser.hpp"
@@ -91,13 +92,6 @@ bool hasSpaceOrControl(std::string_view text) {
   return false;
 }
 
-std::string trimmed(std::string_view text) {
-  constexpr std::string_view kSpace = " \t\r\n\f\v";
-  const auto first = text.find_first_not_of(kSpace);
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(kSpace);
-  return std::string(text.substr(first, last - first + 1));
-}
 
 }  // namespace
 
@@ -175,7 +169,7 @@ void parseApi(const YamlContext& ctx, const YAML::Node& node, AgentConfig& confi
   }
   // Errors name the file, never the token or a part of it.
   const std::string name = "\"" + read.file + "\"";
-  const std::string token = trimmed(read.value);
+  const std::string token(trimSpace(read.value));
   if (token.empty()) {
     ctx.error(where, path, name + " is empty");
     return;

@@ -124,7 +124,9 @@ TEST_CASE("hostile values are bounded and made valid UTF-8", "[deploy][changes]"
   Rig rig;
   auto target = tracked();
   rig.feed(result(target, "a", "", "1", 1000));
-  rig.feed(result(target, std::string(5000, 'x') + "\xff", "", "1", 2000));
+  std::string hostile(5000, 'x');
+  hostile.push_back('\xff');
+  rig.feed(result(target, hostile, "", "1", 2000));
   REQUIRE(rig.changes.size() == 1);
   CHECK(rig.changes[0].newValue.size() <= ChangeTracker::kMaxValueBytes + 3);
 }
