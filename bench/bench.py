@@ -63,8 +63,11 @@ def nginx_pids(nginx):
 def start_envprobe(procs, args, work, conf, name, expect_targets, ready_timeout):
     port = free_port()
     log = os.path.join(work, f"{name}.log")
+    # Its history store in the run's work dir, new for every start (not ./data where run from).
+    storage = tempfile.mkdtemp(prefix=f"{name}-data-", dir=work)
     proc = procs.start(name, [args.envprobe, "run", f"--config.file={conf}",
-                              f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"], log)
+                              f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn",
+                              f"--storage.path={storage}"], log)
     started = time.monotonic()
 
     def ready():

@@ -155,7 +155,8 @@ def run_size(procs, args, work, nginx_port, n, quiet, duration, limit_kib, floor
     started = time.monotonic()
     proc = procs.start(f"envprobe-{n}", [args.envprobe, "run", f"--config.file={conf}",
                                          f"--web.listen-address=127.0.0.1:{port}",
-                                         "--log.level=info", "--log.format=json"], log)
+                                         "--log.level=info", "--log.format=json",
+                                         f"--storage.path={work}/data-{n}"], log)
     guard = MemoryGuard(proc, limit_kib, floor_kib)
     try:
         started_line = None
