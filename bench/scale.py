@@ -165,7 +165,8 @@ def run_size(procs, args, work, nginx_port, n, quiet, duration, limit_kib, floor
             if started_line is None:
                 started_line = log_line(log, "starting envprobe")
                 if started_line is not None:
-                    out["load_s"] = time.monotonic() - started
+                    loaded_at = time.monotonic()
+                    out["load_s"] = loaded_at - started
                     out["log_targets"] = started_line.get("targets")
             if started_line is not None and ready_answers(port):
                 break
@@ -188,7 +189,7 @@ def run_size(procs, args, work, nginx_port, n, quiet, duration, limit_kib, floor
         out["envprobe_targets"] = total(first, "envprobe_targets")
         out["quiet_lag_p50"] = histogram_quantile(0.5, [], lag_buckets(first))
         out["quiet_lag_p99"] = histogram_quantile(0.99, [], lag_buckets(first))
-        out["quiet_probes_per_s"] = total(first, "envprobe_probes_total") / (first["at"] - ready_at)
+        out["quiet_probes_per_s"] = total(first, "envprobe_probes_total") / (first["at"] - loaded_at)
         scrapes = [first]
         k = 1
         while True:
@@ -213,8 +214,11 @@ def run_size(procs, args, work, nginx_port, n, quiet, duration, limit_kib, floor
         out["skipped"] = total(last, "envprobe_skipped_runs_total")
     except Stopped as e:
         out["stopped"] = str(e)
-    except OSError as e:
-        out["stopped"] = f"stopped: {e}"
+    except OSError as e:  # a scrape cut short: by the guard's kill, or the agent died
+        time.sleep(0.6)
+        out["stopped"] = guard.tripped or (f"stopped: {e}" if proc.poll() is None else
+                                           f"stopped: the agent exited with status "
+                                           f"{proc.returncode} ({e})")
     finally:
         guard.stop()
         out["max_rss_kib"] = max(guard.max_rss, out.get("hwm_kib", 0), out.get("load_hwm_kib", 0))
@@ -264,8 +268,8 @@ def main():
                    help="time between scrapes in the scraped window (default 15s)")
     p.add_argument("--duration", type=parse_duration, default=120.0,
                    help="the scraped window (default 120s); it follows one quiet interval")
-    p.add_argument("--quiet", type=parse_duration,
-                   help="the window without scrapes after ready (default: one --interval)")
+    p.add_argument("--quiet", type=parse_duration, default=30.0,
+                   help="the window without scrapes after ready (default 30s)")
     p.add_argument("--hostnames-per-service", type=int, default=1000,
                    help="the catalog's compact form: hostnames per service (default 1000)")
     p.add_argument("--mem-limit-gib", type=float,
@@ -283,11 +287,11 @@ def main():
     if not os.access(NGINX, os.X_OK):
         raise SystemExit(f"missing: {NGINX} (Debian package nginx-light)")
     args.envprobe = os.path.abspath(args.envprobe)
-    quiet = args.quiet if args.quiet is not None else args.interval
+    quiet = args.quiet
     total_kib = meminfo_kib("MemTotal")
     margin = (args.margin_gib * GIB if args.margin_gib is not None
               else max(3 * GIB, 0.15 * total_kib))
-    floor = margin / 2
+    floor = margin * 0.75
 
     own_workdir = args.workdir is None
     work = args.workdir or tempfile.mkdtemp(prefix="envprobe-scale-")

@@ -90,9 +90,9 @@ def report(args, quiet, margin_kib, base, rows, machine):
           + (f" and --mem-limit-gib {args.mem_limit_gib:g}" if args.mem_limit_gib is not None
              else "")
           + "; the agent's RSS is polled every 0.5 s and the agent killed past that budget, or if "
-            f"MemAvailable falls below {margin_kib / 2 / GIB:.1f} GiB.")
+            f"MemAvailable falls below {margin_kib * 0.75 / GIB:.1f} GiB.")
     print("- load s: start to the `starting envprobe` log line (catalog parsed, targets expanded, "
-          "listening); ready s: to `/-/ready` 200 (first round scheduled); envprobe_targets is "
+          "listening); ready s: to `/-/ready` 200 (the first round scheduled: with `jitter: 0` the targets' first runs are spread over one interval, so this is about one interval); envprobe_targets is "
           "checked at the first scrape. Peak RSS loading: VmHWM at ready; peak RSS run: the "
           "highest VmHWM or polled RSS of the run, scrapes included.")
     print("- scrape CPU: the agent's utime+stime around the scrape minus its probing CPU rate "
