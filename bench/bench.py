@@ -22,6 +22,7 @@ import urllib.parse
 
 from benchlib import *  # noqa: F401,F403  (processes, /proc, metrics text, configs)
 from bench_report import combine, machine, median, report
+import timing
 
 
 # ---------------------------------------------------------------------------------------------
@@ -62,8 +63,11 @@ def nginx_pids(nginx):
 def start_envprobe(procs, args, work, conf, name, expect_targets, ready_timeout):
     port = free_port()
     log = os.path.join(work, f"{name}.log")
+    # Its history store in the run's work dir, new for every start (not ./data where run from).
+    storage = tempfile.mkdtemp(prefix=f"{name}-data-", dir=work)
     proc = procs.start(name, [args.envprobe, "run", f"--config.file={conf}",
-                              f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"], log)
+                              f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn",
+                              f"--storage.path={storage}"], log)
     started = time.monotonic()
 
     def ready():
@@ -394,6 +398,8 @@ def main():
                    help="how long the large config may take to load (default 10m)")
     p.add_argument("--settle", type=parse_duration, default=5.0,
                    help="wait after the agent is ready before reading RSS (default 5s)")
+    p.add_argument("--timing-probes", type=int, default=60,
+                   help="probes of the 200 ms timing target (default 60; 0 skips the row)")
     p.add_argument("--curl-floor", metavar="BINARY",
                    help="bench/curl_floor.c built (run.sh builds it): adds the libcurl-alone row")
     p.add_argument("--skip", action="append", default=[],
@@ -422,7 +428,7 @@ def main():
     os.makedirs(work, exist_ok=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     procs = Processes()
-    rows, scale, runs = [], None, {}
+    rows, scale, runs, timed = [], None, {}, None
     try:
         https = not {"envprobe-https", "blackbox-https", "envprobe-https-bundle",
                      "blackbox-https-bundle"} <= set(args.skip)
@@ -446,6 +452,10 @@ def main():
                 if row:
                     runs.setdefault(name, []).append(row)
         rows = [combine(r) for r in runs.values()]
+        if args.timing_probes > 0:
+            print(f"… timing: {args.timing_probes} probes of a 200 ms target", file=sys.stderr,
+                  flush=True)
+            timed = timing.timing_phase(procs, args, work, nginx_port, args.timing_probes)
         if args.scale_targets > 0:
             print(f"… envprobe with {args.scale_targets:,} targets (RSS per target)", file=sys.stderr,
                   flush=True)
@@ -455,9 +465,12 @@ def main():
         if own_workdir:
             shutil.rmtree(work, ignore_errors=True)
     report(args, rows, scale)
+    if timed:
+        timing.print_timing(timed)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"rows": rows, "runs": runs, "scale": scale, "machine": machine()}, f, indent=2)
+            json.dump({"rows": rows, "runs": runs, "scale": scale, "timing": timed,
+                       "machine": machine()}, f, indent=2)
 
 
 if __name__ == "__main__":

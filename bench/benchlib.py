@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zlib
 
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -161,6 +162,15 @@ class CpuWindow:
         return sum(self.c1[p] - self.c0[p] for p in (pids or self.pids)) / CLK_TCK
 
 
+def meminfo_kib(key):
+    """A line of /proc/meminfo (MemAvailable, MemTotal, SwapFree …) in KiB."""
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------
 # Prometheus text format
 
@@ -187,6 +197,74 @@ def scrape_envprobe(port):
         name, labels, value = m.group(1), m.group(2) or "", float(m.group(3))
         samples[(name, tuple(sorted(LABEL.findall(labels))))] = value
     return {"at": (t0 + t1) / 2, "samples": samples, "bytes": len(body)}
+
+
+def stream_scrape(port, gzip=False, wanted=WANTED_BYTES, timeout=300.0, extra=None):
+    """/metrics read in chunks (a large agent's exposition is hundreds of MB), keeping only lines
+    that start with one of `wanted` (and, if given, lines for which extra(line) is true). Returns
+    what scrape_envprobe returns, plus: wire (bytes received), bytes (after gunzip), encoding (the
+    Content-Encoding the agent answered with), wall (seconds), lines (the extra lines)."""
+    headers = {"Accept-Encoding": "gzip"} if gzip else {}
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/metrics", headers=headers)
+    t0 = time.monotonic()
+    samples, lines = {}, []
+    wire = plain = 0
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        encoding = resp.headers.get("Content-Encoding", "") or ""
+        inflate = zlib.decompressobj(wbits=31) if encoding == "gzip" else None
+        carry = b""
+        while True:
+            chunk = resp.read(1 << 20)
+            if not chunk:
+                break
+            wire += len(chunk)
+            if inflate:
+                chunk = inflate.decompress(chunk)
+            plain += len(chunk)
+            buf = carry + chunk
+            cut = buf.rfind(b"\n") + 1
+            carry = buf[cut:]
+            if extra:
+                for raw in buf[:cut].split(b"\n"):
+                    if raw.startswith(wanted):
+                        _sample(raw, samples)
+                    elif extra(raw):
+                        lines.append(raw)
+            else:
+                _find_lines(b"\n" + buf[:cut], wanted, samples)
+        if inflate:
+            rest = inflate.flush()
+            plain += len(rest)
+            carry += rest
+        for raw in carry.split(b"\n"):
+            if raw.startswith(wanted):
+                _sample(raw, samples)
+            elif extra and extra(raw):
+                lines.append(raw)
+    t1 = time.monotonic()
+    return {"at": (t0 + t1) / 2, "samples": samples, "bytes": plain, "wire": wire,
+            "encoding": encoding, "wall": t1 - t0, "lines": lines}
+
+
+def _find_lines(text, wanted, samples):
+    """The wanted lines of a block of whole lines (preceded by a newline), without splitting the
+    block: a scrape of 100,000 targets is millions of lines, nearly all of them per-target series."""
+    prefixes = {w.split(b"_", 1)[0] + b"_" for w in wanted}
+    for prefix in prefixes:
+        at = text.find(b"\n" + prefix)
+        while at >= 0:
+            end = text.find(b"\n", at + 1)
+            raw = text[at + 1:end]
+            if raw.startswith(wanted):
+                _sample(raw, samples)
+            at = text.find(b"\n" + prefix, end)
+
+
+def _sample(raw, samples):
+    m = SAMPLE.match(raw.decode(errors="replace"))
+    if m:
+        labels = tuple(sorted(LABEL.findall(m.group(2) or "")))
+        samples[(m.group(1), labels)] = float(m.group(3))
 
 
 def total(scrape, name, **match):

@@ -7,16 +7,21 @@
 #   bench/run.sh --skip envprobe-https-bundle --skip blackbox-https-bundle   fewer rows
 #   bench/run.sh --help                every flag
 #   bench/run.sh profile [--seconds 10s]   where envprobe's CPU goes under the same load (needs perf)
+#   bench/run.sh scale [--targets 10000,100000,1000000] [--interval 60s] [--scrape-interval 15s]
+#                [--duration 120s] [--mem-limit-gib N]   load, memory, scrape cost at N targets
+#   bench/run.sh timing [--probes 60]   probe_duration_seconds of a target answering in 200 ms
 # Set ENVPROBE=/path/to/envprobe to benchmark a given binary instead of building one.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 
 script="$here/bench.py"
-if [[ "${1:-}" == profile ]]; then
-  shift
-  script="$here/profile.py"
-fi
+case "${1:-}" in
+  profile | scale | timing)
+    script="$here/$1.py"
+    shift
+    ;;
+esac
 for arg in "$@"; do
   [[ "$arg" == -h || "$arg" == --help ]] && exec /usr/bin/python3 -B "$script" --help
 done
@@ -25,9 +30,11 @@ done
 declare -A needs=(
   [/usr/bin/python3]=python3
   [/usr/sbin/nginx]=nginx-light
-  [/usr/bin/prometheus-blackbox-exporter]=prometheus-blackbox-exporter
-  [/usr/bin/openssl]=openssl
 )
+if [[ "$script" == */bench.py ]]; then
+  needs[/usr/bin/prometheus-blackbox-exporter]=prometheus-blackbox-exporter
+  needs[/usr/bin/openssl]=openssl
+fi
 [[ "$script" == */profile.py ]] && needs[perf]=linux-perf
 if [[ -z "${ENVPROBE:-}" ]]; then
   needs[cmake]=cmake
@@ -43,7 +50,7 @@ if ((${#missing[@]})); then
   echo "bench: install them with: apt-get install ${missing[*]}" >&2
   exit 1
 fi
-command -v wrk >/dev/null 2>&1 || echo "bench: wrk not installed (Debian package wrk): its reference row is left out" >&2
+[[ "$script" != */bench.py ]] || command -v wrk >/dev/null 2>&1 || echo "bench: wrk not installed (Debian package wrk): its reference row is left out" >&2
 
 binary="${ENVPROBE:-}"
 if [[ -z "$binary" ]]; then
