@@ -63,6 +63,7 @@ def main():
             log_path = os.path.join(work, "agent.log")
             proc = procs.start("envprobe", [args.envprobe, f"--config.file={conf}",
                                             f"--web.listen-address=127.0.0.1:{port}",
+                                            f"--storage.path={os.path.join(work, 'data')}",
                                             "--log.format=json", "run"], log_path)
             bench.wait_until("envprobe", lambda: bench.http_get(
                 f"http://127.0.0.1:{port}/-/healthy")[0] == 200, proc, 300, log_path)
