@@ -161,6 +161,19 @@ for what in server certificate; do
   expect_num "envprobe_target_last_change_timestamp_seconds{what=$what} >= swap time" "${at:-0}" ">=" "${swapped%.*}"
 done
 grep 'target changed' "$EP_TMP/agent.log" | grep -q 'what=server' || fail "no 'target changed' log line for the server"
+# page_shows TEXT...: the status page contains every TEXT.
+page_shows() {
+  curl -s --max-time 5 "$agent/" >"$EP_TMP/page.html" || return 1
+  local text
+  for text in "$@"; do grep -qF -- "$text" "$EP_TMP/page.html" || return 1; done
+}
+page_shows '<span class="what">server</span>: nginx → nginx/1.22.1' ||
+  page_shows '<span class="what">certificate</span>: sha256:' ||
+  fail "the status page does not show shop's last change"
+page_shows 'Recent changes' '<span class="what">server</span>: nginx → nginx/1.22.1' \
+  '<span class="what">certificate</span>: sha256:' ||
+  fail "the status page's recent changes lack the server or certificate change"
+pass "the status page shows the changes (last change and recent changes)"
 
 step "(b) deploy 1.5.0 to shop (keeps serving 1.4.2): exit 1 naming it, then version_mismatch"
 rc=0
@@ -224,6 +237,8 @@ wait_until 15 probed_again || die "the agent did not probe shop after the restar
 expect_eq "shop reason after the restart" version_mismatch "$(target shop.at.test reason)"
 expect_eq "shop down_since after kill -9" "$since" "$(target shop.at.test down_since)"
 [[ -n "$(changes server)" && -n "$(changes certificate)" ]] || fail "the change records did not survive: $(cat "$EP_TMP/changes.json")"
+page_shows '<span class="what">server</span>: nginx → nginx/1.22.1' 'expected 1.5.0' ||
+  fail "after the restart the status page lacks the server change or shop's expected version"
 curl -s --max-time 3 "$agent/api/v1/deployments" >"$EP_TMP/deployments.json"
 expect_eq "announcements after the restart" "cart=1.5.0 shop=1.5.0" \
   "$(jq_py "' '.join(sorted(a['service'] + '=' + a['version'] for a in d['data']))" "$EP_TMP/deployments.json")"
