@@ -1,7 +1,8 @@
 #include "probe/metrics/probe_metrics.hpp"
 
 #include <algorithm>
-#include <atomic>
+#include <chrono>
+#include <cstdint>
 
 #include "probe/catalog/instance_label.hpp"
 #include "probe/metrics/ip_facts.hpp"
@@ -28,7 +29,13 @@ void ProbeMetrics::record(const ProbeResult& result) {
   const Observation& obs = result.observation;
   std::lock_guard<std::mutex> lock(mutex_);
   const std::string key = seriesKey(t.id, result.address);
-  ExposedSeries& exposed = writable(series_[key]);
+  const auto [slot, inserted] = index_.try_emplace(key, slots_.size());
+  if (inserted) {
+    slots_.push_back(std::make_unique<ExposedSeries>());
+    slots_.back()->key = key;
+    slots_.back()->born = epoch_;
+  }
+  ExposedSeries& exposed = writable(slot->second);
   SeriesState& s = exposed.state;
   const bool first = s.targetId.empty();
   if (first) {
@@ -98,7 +105,8 @@ void ProbeMetrics::record(const ProbeResult& result) {
 
 void ProbeMetrics::noteChange(const std::string& key, const SeriesChange& change) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (auto it = series_.find(key); it != series_.end()) applyChange(writable(it->second).state, change);
+  if (auto it = index_.find(key); it != index_.end())
+    applyChange(writable(it->second).state, change);
 }
 
 void ProbeMetrics::seedChanges(std::map<std::string, std::vector<SeriesChange>> byKey) {
@@ -112,28 +120,89 @@ void ProbeMetrics::seedDownSince(std::map<std::string, std::int64_t> sinceUnixBy
 }
 
 void ProbeMetrics::removeSeries(const std::string& targetId, const std::string& address) {
+  std::unique_ptr<ExposedSeries> victim;  // freed after the lock
   std::lock_guard<std::mutex> lock(mutex_);
-  series_.erase(seriesKey(targetId, address));
+  const auto it = index_.find(seriesKey(targetId, address));
+  if (it == index_.end()) return;
+  const std::size_t slot = it->second;
+  index_.erase(it);
+  victim = std::move(slots_[slot]);
+  if (slot + 1 != slots_.size()) {
+    slots_[slot] = std::move(slots_.back());
+    index_[slots_[slot]->key] = slot;
+  }
+  slots_.pop_back();
+  if (!liveSnapshots_.empty()) retired_.emplace_back(epoch_, std::move(victim));
 }
 
-ExposedSeries& ProbeMetrics::writable(std::shared_ptr<ExposedSeries>& slot) {
-  if (!slot) {
-    slot = std::make_shared<ExposedSeries>();
-  } else if (slot.use_count() > 1) {
-    slot = std::make_shared<ExposedSeries>(*slot);  // a snapshot still reads the old one
-  } else {
-    // The last reader let go (its release decrement); its reads happen before our writes.
-    std::atomic_thread_fence(std::memory_order_acquire);
+ExposedSeries& ProbeMetrics::writable(std::size_t slot) {
+  std::unique_ptr<ExposedSeries>& current = slots_[slot];
+  // A live snapshot with an epoch after this version's birth may hold it: copy, keep the old.
+  if (!liveSnapshots_.empty() && liveSnapshots_.rbegin()->first > current->born) {
+    auto copy = std::make_unique<ExposedSeries>(*current);
+    copy->born = epoch_;
+    retired_.emplace_back(epoch_, std::move(current));
+    current = std::move(copy);
   }
-  return *slot;
+  return *current;
 }
 
 SeriesSnapshot ProbeMetrics::exposedSnapshot() const {
   SeriesSnapshot out;
-  std::lock_guard<std::mutex> lock(mutex_);
-  out.reserve(series_.size());
-  for (const auto& [key, s] : series_) out.emplace_back(s);
+  std::size_t expected = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    expected = slots_.size();
+  }
+  out.series_.resize(expected + 256);  // allocated and touched before the lock
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto locked = std::chrono::steady_clock::now();
+    out.owner_ = this;
+    out.epoch_ = ++epoch_;
+    ++liveSnapshots_[out.epoch_];
+    if (out.series_.size() < slots_.size()) out.series_.resize(slots_.size());
+    for (std::size_t i = 0; i < slots_.size(); ++i) out.series_[i] = slots_[i].get();
+    out.series_.resize(slots_.size());
+    lastLockNanos_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::steady_clock::now() - locked)
+                             .count());
+  }
+  std::sort(out.series_.begin(), out.series_.end(),
+            [](const ExposedSeries* a, const ExposedSeries* b) { return a->key < b->key; });
   return out;
+}
+
+void ProbeMetrics::release(std::uint64_t epoch) const {
+  std::vector<std::unique_ptr<ExposedSeries>> freed;  // freed after the lock
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (auto it = liveSnapshots_.find(epoch); it != liveSnapshots_.end() && --it->second == 0)
+    liveSnapshots_.erase(it);
+  // A version replaced in epoch R may be held by live snapshots with an epoch <= R.
+  const std::uint64_t oldestLive =
+      liveSnapshots_.empty() ? UINT64_MAX : liveSnapshots_.begin()->first;
+  auto keep = retired_.begin();
+  for (auto& entry : retired_) {
+    if (entry.first < oldestLive) freed.push_back(std::move(entry.second));
+    else *keep++ = std::move(entry);
+  }
+  retired_.erase(keep, retired_.end());
+}
+
+SeriesSnapshot& SeriesSnapshot::operator=(SeriesSnapshot&& other) noexcept {
+  if (this != &other) {
+    release();
+    owner_ = std::exchange(other.owner_, nullptr);
+    epoch_ = other.epoch_;
+    series_ = std::move(other.series_);
+    other.series_.clear();
+  }
+  return *this;
+}
+
+void SeriesSnapshot::release() {
+  series_.clear();
+  if (owner_) std::exchange(owner_, nullptr)->release(epoch_);
 }
 
 std::vector<SeriesState> ProbeMetrics::snapshot() const {
