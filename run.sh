@@ -22,7 +22,7 @@ cd "$(dirname "$0")"
 
 BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libcurl4-openssl-dev libc-ares-dev
   prometheus-cpp-dev libyaml-cpp-dev libspdlog-dev catch2 libre2-dev nlohmann-json3-dev libssl-dev
-  libsqlite3-dev)
+  libsqlite3-dev zlib1g-dev)
 TEST_PACKAGES=(nginx-light openssl dnsmasq-base prometheus prometheus-alertmanager
   python3-jsonschema python3-yaml curl clang libfuzzer-14-dev libclang-rt-14-dev
   chromium chromium-driver python3-selenium)

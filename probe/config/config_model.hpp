@@ -203,6 +203,14 @@ struct ApiSettings {
   bool enabled() const { return !token.empty(); }
 };
 
+// What the agent exposes per target (`metrics:`); both on by default. Off cuts series for very
+// large fleets. Read at start: a change takes effect on restart.
+struct MetricsSettings {
+  bool phases = true;               // probe_http_duration_seconds{phase} (5 series a target)
+  bool perServiceHistogram = true;  // envprobe_probe_duration_seconds by service/check
+  bool operator==(const MetricsSettings&) const = default;
+};
+
 struct AgentConfig {
   std::string file;         // the agent file as given
   std::string environment;  // empty: a catalog-only file
@@ -216,6 +224,7 @@ struct AgentConfig {
   AlertSettings alerting;  // alerting is on when alerting.alertmanagers is not empty
   std::vector<MaintenanceWindow> maintenance;
   ApiSettings api;
+  MetricsSettings metrics;
   Catalog catalog;
 };
 

@@ -67,8 +67,8 @@ class Agent::ListenerSink : public ResultSink {
 Agent::Agent(const AgentConfig& config, EventLoop& loop)
     : loop_(loop),
       registry_(std::make_shared<prometheus::Registry>()),
-      probeMetrics_(std::make_shared<ProbeMetrics>()),
-      agentMetrics_(*registry_, config.environment),
+      probeMetrics_(std::make_shared<ProbeMetrics>(config.metrics)),
+      agentMetrics_(*registry_, config.environment, config.metrics),
       resolver_(loop, config.dns),
       curl_(loop),
       http_(loop, curl_),

@@ -11,7 +11,8 @@ const prometheus::Histogram::BucketBoundaries kLagBuckets = {
 
 }  // namespace
 
-AgentMetrics::AgentMetrics(prometheus::Registry& registry, const std::string& env)
+AgentMetrics::AgentMetrics(prometheus::Registry& registry, const std::string& env,
+                           const MetricsSettings& settings)
     : env_(env),
       targets_(prometheus::BuildGauge()
                    .Name("envprobe_targets")
@@ -34,10 +35,12 @@ AgentMetrics::AgentMetrics(prometheus::Registry& registry, const std::string& en
                .Help("Delay between a run's due time and its start")
                .Register(registry)
                .Add({}, kLagBuckets)),
-      probeDuration_(prometheus::BuildHistogram()
-                         .Name("envprobe_probe_duration_seconds")
-                         .Help("Probe duration, DNS included")
-                         .Register(registry)),
+      probeDuration_(settings.perServiceHistogram
+                         ? &prometheus::BuildHistogram()
+                                .Name("envprobe_probe_duration_seconds")
+                                .Help("Probe duration, DNS included")
+                                .Register(registry)
+                         : nullptr),
       probes_(prometheus::BuildCounter()
                   .Name("envprobe_probes_total")
                   .Help("Probes run, by result")
@@ -54,16 +57,17 @@ AgentMetrics::AgentMetrics(prometheus::Registry& registry, const std::string& en
 
 void AgentMetrics::observeProbe(const std::string& service, const std::string& check,
                                 const std::string& visibility, double seconds, bool ok) {
+  (ok ? probesOk_ : probesFailed_).Increment();
+  if (!probeDuration_) return;
   auto key = std::make_tuple(service, check, visibility);
   auto it = histograms_.find(key);
   if (it == histograms_.end()) {
-    auto& h = probeDuration_.Add(
+    auto& h = probeDuration_->Add(
         {{"env", env_}, {"service", service}, {"check", check}, {"visibility", visibility}},
         kLatencyBuckets);
     it = histograms_.emplace(key, &h).first;
   }
   it->second->Observe(seconds);
-  (ok ? probesOk_ : probesFailed_).Increment();
 }
 
 }  // namespace envprobe

@@ -10,11 +10,15 @@
 #include <string>
 #include <tuple>
 
+#include "probe/config/config_model.hpp"
+
 namespace envprobe {
 
 class AgentMetrics {
  public:
-  AgentMetrics(prometheus::Registry& registry, const std::string& env);
+  // settings.perServiceHistogram false: no envprobe_probe_duration_seconds family at all.
+  AgentMetrics(prometheus::Registry& registry, const std::string& env,
+               const MetricsSettings& settings = {});
 
   void setTargets(std::size_t n) { targets_.Set(static_cast<double>(n)); }
   void setInflight(std::size_t n) { inflight_.Set(static_cast<double>(n)); }
@@ -29,7 +33,7 @@ class AgentMetrics {
   prometheus::Gauge& inflight_;
   prometheus::Counter& skipped_;
   prometheus::Histogram& lag_;
-  prometheus::Family<prometheus::Histogram>& probeDuration_;
+  prometheus::Family<prometheus::Histogram>* probeDuration_;  // null when turned off
   prometheus::Family<prometheus::Counter>& probes_;
   prometheus::Counter& probesOk_;      // references kept: no label lookup per probe
   prometheus::Counter& probesFailed_;

@@ -1,6 +1,8 @@
 #include "probe/metrics/probe_metrics.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdint>
 
 #include "probe/catalog/instance_label.hpp"
 #include "probe/metrics/ip_facts.hpp"
@@ -8,39 +10,6 @@
 namespace envprobe {
 
 namespace {
-
-using prometheus::ClientMetric;
-using prometheus::MetricFamily;
-using prometheus::MetricType;
-
-std::vector<ClientMetric::Label> labelsOf(const SeriesState& s) {
-  std::vector<ClientMetric::Label> labels = {{"env", s.env},         {"service", s.service},
-                                             {"check", s.check},     {"hostname", s.hostname},
-                                             {"visibility", s.visibility}};
-  if (!s.address.empty()) labels.push_back({"address", s.address});
-  labels.push_back({"instance", s.instance});
-  return labels;
-}
-
-class FamilyBuilder {
- public:
-  FamilyBuilder(std::string name, std::string help, MetricType type) {
-    family_.name = std::move(name);
-    family_.help = std::move(help);
-    family_.type = type;
-  }
-  void add(std::vector<ClientMetric::Label> labels, double value) {
-    ClientMetric metric;
-    metric.label = std::move(labels);
-    if (family_.type == MetricType::Counter) metric.counter.value = value;
-    else metric.gauge.value = value;
-    family_.metric.push_back(std::move(metric));
-  }
-  MetricFamily take() { return std::move(family_); }
-
- private:
-  MetricFamily family_;
-};
 
 void applyChange(SeriesState& s, const SeriesChange& change) {
   if (change.unixMs >= s.lastChangeUnixMs) {
@@ -74,9 +43,19 @@ void ProbeMetrics::record(const ProbeResult& result) {
   const Observation& obs = result.observation;
   std::lock_guard<std::mutex> lock(mutex_);
   const std::string key = seriesKey(t.id, result.address);
-  SeriesState& s = series_[key];
+  const auto [slot, inserted] = index_.try_emplace(key, slots_.size());
+  if (inserted) {
+    slots_.push_back(std::make_unique<ExposedSeries>());
+    slots_.back()->key = key;
+    slots_.back()->born = epoch_;
+  }
+  ExposedSeries& exposed = writable(slot->second);
+  SeriesState& s = exposed.state;
   const bool first = s.targetId.empty();
-  if (first) s = seriesIdentity(t, result.address);
+  if (first) {
+    s = seriesIdentity(t, result.address);
+    exposed.labels = formatSeriesLabels(s);
+  }
   const std::int64_t finished = std::chrono::duration_cast<std::chrono::seconds>(
                                    result.finishedAt.time_since_epoch())
                                    .count();
@@ -132,7 +111,8 @@ void ProbeMetrics::record(const ProbeResult& result) {
 
 void ProbeMetrics::noteChange(const std::string& key, const SeriesChange& change) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (auto it = series_.find(key); it != series_.end()) applyChange(it->second, change);
+  if (auto it = index_.find(key); it != index_.end())
+    applyChange(writable(it->second).state, change);
 }
 
 void ProbeMetrics::seedChanges(std::map<std::string, std::vector<SeriesChange>> byKey) {
@@ -146,146 +126,127 @@ void ProbeMetrics::seedDownSince(std::map<std::string, std::int64_t> sinceUnixBy
 }
 
 void ProbeMetrics::removeSeries(const std::string& targetId, const std::string& address) {
+  std::unique_ptr<ExposedSeries> victim;  // freed after the lock
   std::lock_guard<std::mutex> lock(mutex_);
-  const auto it = series_.find(seriesKey(targetId, address));
-  if (it == series_.end()) return;
+  const auto it = index_.find(seriesKey(targetId, address));
+  if (it == index_.end()) return;
+  const std::size_t slot = it->second;
   // A reload that changes a target removes its series and adds them again: their last change
   // comes back with them (as it does from the history after a restart).
-  if (it->second.lastChangeUnixMs > 0) {
+  const SeriesState& gone = slots_[slot]->state;
+  if (gone.lastChangeUnixMs > 0) {
     auto& seed = seededChanges_[it->first];
-    for (const auto& [what, at] : it->second.lastChangeByWhat)
-      if (what != it->second.lastChangeWhat) seed.push_back({what, "", "", at * 1000});
-    seed.push_back({it->second.lastChangeWhat, it->second.lastChangeOld,
-                    it->second.lastChangeNew, it->second.lastChangeUnixMs});
+    for (const auto& [what, at] : gone.lastChangeByWhat)
+      if (what != gone.lastChangeWhat) seed.push_back({what, "", "", at * 1000});
+    seed.push_back({gone.lastChangeWhat, gone.lastChangeOld, gone.lastChangeNew,
+                    gone.lastChangeUnixMs});
   }
-  series_.erase(it);
+  index_.erase(it);
+  victim = std::move(slots_[slot]);
+  if (slot + 1 != slots_.size()) {
+    slots_[slot] = std::move(slots_.back());
+    index_[slots_[slot]->key] = slot;
+  }
+  slots_.pop_back();
+  if (!liveSnapshots_.empty()) retired_.emplace_back(epoch_, std::move(victim));
 }
 
-std::vector<SeriesState> ProbeMetrics::snapshot() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  std::vector<SeriesState> out;
-  out.reserve(series_.size());
-  for (const auto& [key, s] : series_) out.push_back(s);
+ExposedSeries& ProbeMetrics::writable(std::size_t slot) {
+  std::unique_ptr<ExposedSeries>& current = slots_[slot];
+  // A live snapshot with an epoch after this version's birth may hold it: copy, keep the old.
+  if (!liveSnapshots_.empty() && liveSnapshots_.rbegin()->first > current->born) {
+    auto copy = std::make_unique<ExposedSeries>(*current);
+    copy->born = epoch_;
+    retired_.emplace_back(epoch_, std::move(current));
+    current = std::move(copy);
+  }
+  return *current;
+}
+
+SeriesSnapshot ProbeMetrics::exposedSnapshot() const {
+  SeriesSnapshot out;
+  std::size_t expected = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    expected = slots_.size();
+  }
+  out.series_.resize(expected + 256);  // allocated and touched before the lock
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto locked = std::chrono::steady_clock::now();
+    out.owner_ = this;
+    out.epoch_ = ++epoch_;
+    ++liveSnapshots_[out.epoch_];
+    if (out.series_.size() < slots_.size()) out.series_.resize(slots_.size());
+    for (std::size_t i = 0; i < slots_.size(); ++i) out.series_[i] = slots_[i].get();
+    out.series_.resize(slots_.size());
+    lastLockNanos_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::steady_clock::now() - locked)
+                             .count());
+  }
+  std::sort(out.series_.begin(), out.series_.end(),
+            [](const ExposedSeries* a, const ExposedSeries* b) { return a->key < b->key; });
   return out;
 }
 
-std::vector<MetricFamily> ProbeMetrics::Collect() const {
-  FamilyBuilder success("probe_success", "Whether the probe succeeded", MetricType::Gauge);
-  FamilyBuilder duration("probe_duration_seconds", "How long the probe took, DNS included",
-                         MetricType::Gauge);
-  FamilyBuilder status("probe_http_status_code", "HTTP status code of the last response",
-                       MetricType::Gauge);
-  FamilyBuilder phases("probe_http_duration_seconds", "Duration of the HTTP request by phase",
-                       MetricType::Gauge);
-  FamilyBuilder dns("probe_dns_lookup_time_seconds", "How long the DNS lookup took",
-                    MetricType::Gauge);
-  FamilyBuilder length("probe_http_content_length", "Length of the HTTP content response",
-                       MetricType::Gauge);
-  FamilyBuilder version("probe_http_version", "HTTP version of the response", MetricType::Gauge);
-  FamilyBuilder ssl("probe_http_ssl", "Whether TLS was used for the final request",
-                    MetricType::Gauge);
-  FamilyBuilder redirects("probe_http_redirects", "Number of redirects followed",
-                          MetricType::Gauge);
-  FamilyBuilder expiry("probe_ssl_earliest_cert_expiry",
-                       "Earliest notAfter in the peer's chain, unix seconds (also when the "
-                       "certificate did not verify)",
-                       MetricType::Gauge);
-  FamilyBuilder bodyLength("probe_http_uncompressed_body_length",
-                           "Length of the response body after content decoding",
-                           MetricType::Gauge);
-  FamilyBuilder ipProtocol("probe_ip_protocol", "IP protocol of the address probed (4 or 6)",
-                           MetricType::Gauge);
-  FamilyBuilder ipHash("probe_ip_addr_hash",
-                       "FNV-1a hash of the address probed, to see when it changes",
-                       MetricType::Gauge);
-  FamilyBuilder tlsVersion("probe_tls_version_info", "TLS version of the final response",
-                           MetricType::Gauge);
-  FamilyBuilder chainExpiry("probe_ssl_last_chain_expiry_timestamp_seconds",
-                            "Earliest notAfter in the verified chain, unix seconds (absent when "
-                            "the chain was not verified)",
-                            MetricType::Gauge);
-  FamilyBuilder chainInfo("probe_ssl_last_chain_info",
-                          "The leaf certificate of the final response", MetricType::Gauge);
-  FamilyBuilder regex("probe_failed_due_to_regex", "Whether the probe failed on a regex",
-                      MetricType::Gauge);
-  FamilyBuilder failures("probe_failures_total", "Failed probes by reason", MetricType::Counter);
-  FamilyBuilder failing("envprobe_probe_failure_reason",
-                        "1 for the reason the target is failing now; absent while it passes",
-                        MetricType::Gauge);
-  FamilyBuilder last("envprobe_probe_last_run_timestamp_seconds", "When the last probe finished",
-                     MetricType::Gauge);
-  FamilyBuilder deployed("envprobe_target_version_info",
-                         "1 with the version the last response named (checks with version:)",
-                         MetricType::Gauge);
-  FamilyBuilder changed("envprobe_target_last_change_timestamp_seconds",
-                        "When a tracked fact (what) of the target last changed, unix seconds",
-                        MetricType::Gauge);
-
+void ProbeMetrics::release(std::uint64_t epoch) const {
+  std::vector<std::unique_ptr<ExposedSeries>> freed;  // freed after the lock
   std::lock_guard<std::mutex> lock(mutex_);
-  for (const auto& [key, s] : series_) {
-    const auto labels = labelsOf(s);
-    success.add(labels, s.success ? 1 : 0);
-    duration.add(labels, s.durationSeconds);
-    status.add(labels, s.statusCode);
-    const std::pair<const char*, double> phaseValues[] = {
-        {"resolve", s.phases.resolve}, {"connect", s.phases.connect}, {"tls", s.phases.tls},
-        {"processing", s.phases.processing}, {"transfer", s.phases.transfer}};
-    for (const auto& [phase, value] : phaseValues) {
-      auto withPhase = labels;
-      withPhase.push_back({"phase", phase});
-      phases.add(std::move(withPhase), value);
-    }
-    dns.add(labels, s.dnsSeconds);
-    length.add(labels, static_cast<double>(s.contentLength));
-    version.add(labels, s.httpVersion);
-    ssl.add(labels, s.ssl ? 1 : 0);
-    redirects.add(labels, s.redirects);
-    if (s.certPresent) expiry.add(labels, static_cast<double>(s.certExpiry));
-    bodyLength.add(labels, static_cast<double>(s.uncompressedBodyLength));
-    ipProtocol.add(labels, s.ipProtocol);
-    ipHash.add(labels, static_cast<double>(s.ipHash));
-    if (s.tls.present) {
-      auto withVersion = labels;
-      withVersion.push_back({"version", s.tls.version});
-      tlsVersion.add(std::move(withVersion), 1);
-      if (s.tls.chainVerified)
-        chainExpiry.add(labels, static_cast<double>(s.tls.lastChainExpiryUnix));
-      auto withLeaf = labels;
-      withLeaf.push_back({"fingerprint_sha256", s.tls.fingerprintSha256});
-      withLeaf.push_back({"subject", s.tls.subject});
-      withLeaf.push_back({"issuer", s.tls.issuer});
-      withLeaf.push_back({"subjectalternative", s.tls.subjectAlternative});
-      withLeaf.push_back({"serialnumber", s.tls.serialNumber});
-      chainInfo.add(std::move(withLeaf), 1);
-    }
-    regex.add(labels, s.failedDueToRegex ? 1 : 0);
-    for (const auto& [reason, count] : s.failures) {
-      auto withReason = labels;
-      withReason.push_back({"reason", toString(reason)});
-      failures.add(std::move(withReason), static_cast<double>(count));
-    }
-    if (!s.success) {
-      auto withReason = labels;
-      withReason.push_back({"reason", toString(s.reason)});
-      failing.add(std::move(withReason), 1);
-    }
-    last.add(labels, static_cast<double>(s.lastProbeUnix));
-    if (!s.version.empty()) {
-      auto withVersion = labels;
-      withVersion.push_back({"version", s.version});
-      deployed.add(std::move(withVersion), 1);
-    }
-    for (const auto& [what, at] : s.lastChangeByWhat) {
-      auto withWhat = labels;
-      withWhat.push_back({"what", what});
-      changed.add(std::move(withWhat), static_cast<double>(at));
-    }
+  if (auto it = liveSnapshots_.find(epoch); it != liveSnapshots_.end() && --it->second == 0)
+    liveSnapshots_.erase(it);
+  // A version replaced in epoch R may be held by live snapshots with an epoch <= R.
+  const std::uint64_t oldestLive =
+      liveSnapshots_.empty() ? UINT64_MAX : liveSnapshots_.begin()->first;
+  auto keep = retired_.begin();
+  for (auto& entry : retired_) {
+    if (entry.first < oldestLive) freed.push_back(std::move(entry.second));
+    else *keep++ = std::move(entry);
   }
-  std::vector<MetricFamily> out;
-  for (auto* b : {&success, &duration, &status, &phases, &dns, &length, &version, &ssl,
-                  &redirects, &expiry, &bodyLength, &ipProtocol, &ipHash, &tlsVersion,
-                  &chainExpiry, &chainInfo, &regex, &failures, &failing, &last, &deployed, &changed})
-    out.push_back(b->take());
+  retired_.erase(keep, retired_.end());
+}
+
+SeriesSnapshot& SeriesSnapshot::operator=(SeriesSnapshot&& other) noexcept {
+  if (this != &other) {
+    release();
+    owner_ = std::exchange(other.owner_, nullptr);
+    epoch_ = other.epoch_;
+    series_ = std::move(other.series_);
+    other.series_.clear();
+  }
+  return *this;
+}
+
+void SeriesSnapshot::release() {
+  series_.clear();
+  if (owner_) std::exchange(owner_, nullptr)->release(epoch_);
+}
+
+std::vector<SeriesState> ProbeMetrics::snapshot() const {
+  const SeriesSnapshot series = exposedSnapshot();
+  std::vector<SeriesState> out;
+  out.reserve(series.size());
+  for (const auto& s : series) out.push_back(s->state);
+  return out;
+}
+
+std::string formatSeriesLabels(const SeriesState& s) {
+  std::string out;
+  out.reserve(160);
+  appendLabel(out, "env", s.env);
+  out.push_back(',');
+  appendLabel(out, "service", s.service);
+  out.push_back(',');
+  appendLabel(out, "check", s.check);
+  out.push_back(',');
+  appendLabel(out, "hostname", s.hostname);
+  out.push_back(',');
+  appendLabel(out, "visibility", s.visibility);
+  if (!s.address.empty()) {
+    out.push_back(',');
+    appendLabel(out, "address", s.address);
+  }
+  out.push_back(',');
+  appendLabel(out, "instance", s.instance);
   return out;
 }
 

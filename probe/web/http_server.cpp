@@ -3,15 +3,17 @@
 #include "probe/base/internal_errors.hpp"
 
 #include <CivetServer.h>
-#include <prometheus/text_serializer.h>
+#include <malloc.h>
 
 #include <chrono>
 #include <mutex>
 #include <string_view>
 #include <stdexcept>
 
+#include "probe/metrics/text_exposition.hpp"
 #include "probe/web/basic_auth.hpp"
 #include "probe/web/bind_check.hpp"
+#include "probe/web/response_stream.hpp"
 #include "probe/web/tls_front.hpp"
 
 namespace envprobe {
@@ -34,13 +36,44 @@ int civetPort(CivetServer& server) {
   return ports.empty() ? 0 : ports.front();
 }
 
-void send(mg_connection* conn, const HttpResponse& response, const char* extraHeaders = "") {
+void send(mg_connection* conn, const HttpResponse& response, const char* extraHeaders = "",
+          bool head = false) {
   mg_printf(conn,
             "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
             "Cache-Control: no-store\r\nConnection: close\r\n%s\r\n",
             response.status, mg_get_response_code_text(conn, response.status),
             response.contentType.c_str(), response.body.size(), extraHeaders);
-  mg_write(conn, response.body.data(), response.body.size());
+  if (!head) mg_write(conn, response.body.data(), response.body.size());
+}
+
+// A streamed body: chunked for HTTP/1.1 clients (to an HTTP/1.0 client the end of the body is
+// the end of the connection), gzip when accepted. Nothing large stays after it: the buffers are
+// freed and the serving thread's malloc arena is trimmed.
+void sendStreamed(mg_connection* conn, const mg_request_info* info, const HttpResponse& response,
+                  const std::string& what, bool head) {
+  const bool chunked = !info->http_version || std::string_view(info->http_version) != "1.0";
+  const bool gzip = acceptsGzip(mg_get_header(conn, "Accept-Encoding"));
+  mg_printf(conn,
+            "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n%s%sVary: Accept-Encoding\r\n"
+            "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
+            response.status, mg_get_response_code_text(conn, response.status),
+            response.contentType.c_str(), gzip ? "Content-Encoding: gzip\r\n" : "",
+            chunked ? "Transfer-Encoding: chunked\r\n" : "");
+  if (head) return;
+  try {
+    ResponseStream body(
+        [conn](std::string_view bytes) {
+          return mg_write(conn, bytes.data(), bytes.size()) == static_cast<int>(bytes.size());
+        },
+        chunked, gzip);
+    response.stream([&body](std::string_view bytes) { return body.write(bytes); });
+    body.finish();
+  } catch (const std::exception& e) {
+    reportInternalError(what, e.what());  // the body stays unfinished: the client sees it
+  } catch (...) {
+    reportInternalError(what, "unknown exception");
+  }
+  malloc_trim(0);
 }
 
 }  // namespace
@@ -51,14 +84,19 @@ class HttpServer::Dispatcher : public CivetHandler {
  public:
   explicit Dispatcher(const HttpServer& server) : server_(server) {}
   bool handleGet(CivetServer*, mg_connection* conn) override { return serve(conn, "GET"); }
+  bool handleHead(CivetServer*, mg_connection* conn) override { return serve(conn, "HEAD"); }
   bool handlePost(CivetServer*, mg_connection* conn) override { return serve(conn, "POST"); }
   bool handlePut(CivetServer*, mg_connection* conn) override { return serve(conn, "POST"); }
 
  private:
   bool serve(mg_connection* conn, const char* method) {
     const mg_request_info* info = mg_get_request_info(conn);
-    Request request{method, info->local_uri ? info->local_uri : "/",
-                    info->query_string ? info->query_string : ""};
+    const bool head = std::string_view(method) == "HEAD";
+    if (head) method = "GET";
+    Request request;
+    request.method = method;
+    request.path = info->local_uri ? info->local_uri : "/";
+    request.query = info->query_string ? info->query_string : "";
     const char* authorization = mg_get_header(conn, "Authorization");
     constexpr std::string_view kBearer = "Bearer ";
     if (authorization && std::string_view(authorization).starts_with(kBearer) &&
@@ -67,13 +105,13 @@ class HttpServer::Dispatcher : public CivetHandler {
         send(conn, {401, "application/json",
                     R"({"status":"error","errorType":"unauthorized","error":"the bearer token is not the agent's api.token_file"})"
                     "\n"},
-             "WWW-Authenticate: Bearer realm=\"envprobe\"\r\n");
+             "WWW-Authenticate: Bearer realm=\"envprobe\"\r\n", head);
         return true;
       }
       request.bearerVerified = true;
     } else if (server_.auth_ && !server_.auth_->allows(authorization)) {
       send(conn, {401, "text/plain; charset=utf-8", "Unauthorized\n"},
-           "WWW-Authenticate: Basic realm=\"envprobe\", charset=\"UTF-8\"\r\n");
+           "WWW-Authenticate: Basic realm=\"envprobe\", charset=\"UTF-8\"\r\n", head);
       return true;
     }
     const bool post = std::string_view(method) == "POST";
@@ -83,8 +121,13 @@ class HttpServer::Dispatcher : public CivetHandler {
       return true;
     }
     const HttpResponse response = server_.dispatch(request);
+    if (response.stream) {
+      sendStreamed(conn, info, response, request.method + " " + request.path, head);
+      return true;
+    }
     send(conn, response,
-         response.status != 405 ? "" : post ? "Allow: GET\r\n" : "Allow: POST, PUT\r\n");
+         response.status != 405 ? "" : post ? "Allow: GET, HEAD\r\n" : "Allow: POST, PUT\r\n",
+         head);
     return true;
   }
 
@@ -130,14 +173,12 @@ HttpServer::HttpServer(const std::string& listen,
                              (reason ? *reason : std::string(e.what())));
   }
   handle("/metrics", [collectables = std::move(collectables)](const Request&) {
-    std::vector<prometheus::MetricFamily> families;
-    for (const auto& c : collectables) {
-      auto more = c->Collect();
-      families.insert(families.end(), std::make_move_iterator(more.begin()),
-                      std::make_move_iterator(more.end()));
-    }
-    return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
-                        prometheus::TextSerializer().Serialize(families)};
+    HttpResponse response{200, "text/plain; version=0.0.4; charset=utf-8", ""};
+    response.stream = [collectables](const HttpResponse::BodyWriter& write) {
+      TextWriter out(write);
+      writeExposition(collectables, out);
+    };
+    return response;
   });
   handle("/-/healthy", [](const Request&) { return HttpResponse{200, "text/plain", "OK\n"}; });
   server_->addHandler("/", dispatcher_.get());

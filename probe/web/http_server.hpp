@@ -26,9 +26,21 @@ class BasicAuth;
 class TlsFront;
 
 struct HttpResponse {
+  // Sends one piece of a streamed body; false once the client is gone (stop writing then).
+  using BodyWriter = std::function<bool(std::string_view bytes)>;
+
+  HttpResponse() = default;
+  HttpResponse(int status, std::string contentType, std::string body = {})
+      : status(status), contentType(std::move(contentType)), body(std::move(body)) {}
+
   int status = 200;
   std::string contentType = "text/plain; charset=utf-8";
   std::string body;
+  // When set, the body is produced by this instead of `body`, in pieces, after the headers went
+  // out: sent with chunked transfer encoding (HTTP/1.1), gzip-compressed when the request
+  // accepts gzip, never held whole. Runs on the serving thread; an exception from it is logged
+  // and the connection closed without the last chunk, so the client sees a truncated body.
+  std::function<void(const BodyWriter& write)> stream;
 };
 
 struct HttpServerOptions {
@@ -42,7 +54,8 @@ struct HttpServerOptions {
 class HttpServer {
  public:
   struct Request {
-    std::string method = "GET";  // GET, or POST (also for PUT)
+    std::string method = "GET";  // GET (also for HEAD: the body is then not sent), or POST
+                                 // (also for PUT)
     std::string path;
     std::string query;
     std::string body;             // POST/PUT only, at most kMaxRequestBody bytes
@@ -53,7 +66,8 @@ class HttpServer {
 
   // listen: ":9470", "127.0.0.1:9470" (and "[::1]:9470" with TLS). Throws std::runtime_error
   // when it cannot bind or the web config's TLS settings cannot be used (see tls_front.hpp).
-  // /metrics serves the collectables' families.
+  // /metrics serves the collectables' families, streamed (text_exposition.hpp): each collectable
+  // that is a TextCollectable writes its text itself, the others go through TextSerializer.
   HttpServer(const std::string& listen,
              std::vector<std::shared_ptr<prometheus::Collectable>> collectables,
              HttpServerOptions options = {});

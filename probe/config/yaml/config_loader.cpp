@@ -11,6 +11,7 @@
 #include "probe/config/yaml/alerting_parser.hpp"
 #include "probe/config/yaml/catalog_parser.hpp"
 #include "probe/config/yaml/deploy_parser.hpp"
+#include "probe/config/yaml/metrics_parser.hpp"
 #include "probe/base/duration.hpp"
 #include "probe/config/yaml/yaml_reader.hpp"
 
@@ -192,12 +193,13 @@ LoadResult loadConfig(const std::string& path) {
   YamlContext ctx(path, result.diagnostics);
   MapReader reader(ctx, *root, "",
                    {"environment", "include", "defaults", "dns", "scheduler", "listen", "alerting",
-                    "maintenance", "api", "environments", "services"});
+                    "maintenance", "api", "metrics", "environments", "services"});
   if (!reader.isMap()) return result;
   parseAgentKeys(ctx, reader, config);
   if (auto alerting = reader.get("alerting")) parseAlerting(ctx, *alerting, config);
   if (auto maintenance = reader.get("maintenance")) parseMaintenance(ctx, *maintenance, config);
   if (auto api = reader.get("api")) parseApi(ctx, *api, config);
+  if (auto metrics = reader.get("metrics")) parseMetrics(ctx, *metrics, config.metrics);
   parseCatalogKeys(ctx, reader, config.catalog);
 
   if (auto includes = reader.get("include")) {

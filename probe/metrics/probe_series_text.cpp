@@ -1,0 +1,123 @@
+// ProbeMetrics::writeText(): the probe series straight to the text format, family by family,
+// from a snapshot taken under the lock in microseconds; the formatting runs without the lock.
+// The output equals Collect() serialized by prometheus::TextSerializer (probe_metrics_collect.cpp)
+// except where that was wrong: NaN is spelled "NaN", label values are made valid UTF-8, and
+// values that need 17 significant digits keep them.
+#include "probe/metrics/probe_families.hpp"
+#include "probe/metrics/probe_metrics.hpp"
+
+namespace envprobe {
+
+namespace {
+
+class SeriesTextWriter {
+ public:
+  SeriesTextWriter(TextWriter& out, const SeriesSnapshot& series) : out_(out), series_(series) {}
+
+  // The family's HELP/TYPE, then fn(state, labels) for every series.
+  template <typename Fn>
+  void family(const probe_family::Info& info, Fn&& fn) {
+    if (out_.failed()) return;
+    out_.family(info.name, info.help, info.type());
+    for (const auto& exposed : series_) {
+      fn(exposed->state, std::string_view(exposed->labels));
+      if (out_.failed()) return;
+    }
+  }
+
+ private:
+  TextWriter& out_;
+  const SeriesSnapshot& series_;
+};
+
+double flag(bool b) { return b ? 1 : 0; }
+
+}  // namespace
+
+void ProbeMetrics::writeText(TextWriter& out) const {
+  namespace f = probe_family;
+  const SeriesSnapshot series = exposedSnapshot();
+  SeriesTextWriter w(out, series);
+  using L = std::string_view;
+  w.family(f::kSuccess, [&](const SeriesState& s, L l) {
+    out.sample(f::kSuccess.name, l, flag(s.success));
+  });
+  w.family(f::kDuration, [&](const SeriesState& s, L l) {
+    out.sample(f::kDuration.name, l, s.durationSeconds);
+  });
+  w.family(f::kStatus, [&](const SeriesState& s, L l) {
+    out.sample(f::kStatus.name, l, s.statusCode);
+  });
+  if (settings_.phases) {
+    w.family(f::kPhases, [&](const SeriesState& s, L l) {
+      const double values[] = {s.phases.resolve, s.phases.connect, s.phases.tls,
+                               s.phases.processing, s.phases.transfer};
+      for (std::size_t i = 0; i < std::size(values); ++i)
+        out.sample(f::kPhases.name, l, "phase", f::kPhaseNames[i], values[i]);
+    });
+  }
+  w.family(f::kDns, [&](const SeriesState& s, L l) {
+    out.sample(f::kDns.name, l, s.dnsSeconds);
+  });
+  w.family(f::kLength, [&](const SeriesState& s, L l) {
+    out.sample(f::kLength.name, l, static_cast<double>(s.contentLength));
+  });
+  w.family(f::kVersion, [&](const SeriesState& s, L l) {
+    out.sample(f::kVersion.name, l, s.httpVersion);
+  });
+  w.family(f::kSsl, [&](const SeriesState& s, L l) { out.sample(f::kSsl.name, l, flag(s.ssl)); });
+  w.family(f::kRedirects, [&](const SeriesState& s, L l) {
+    out.sample(f::kRedirects.name, l, s.redirects);
+  });
+  w.family(f::kExpiry, [&](const SeriesState& s, L l) {
+    if (s.certPresent) out.sample(f::kExpiry.name, l, static_cast<double>(s.certExpiry));
+  });
+  w.family(f::kBodyLength, [&](const SeriesState& s, L l) {
+    out.sample(f::kBodyLength.name, l, static_cast<double>(s.uncompressedBodyLength));
+  });
+  w.family(f::kIpProtocol, [&](const SeriesState& s, L l) {
+    out.sample(f::kIpProtocol.name, l, s.ipProtocol);
+  });
+  w.family(f::kIpHash, [&](const SeriesState& s, L l) {
+    out.sample(f::kIpHash.name, l, static_cast<double>(s.ipHash));
+  });
+  w.family(f::kTlsVersion, [&](const SeriesState& s, L l) {
+    if (s.tls.present) out.sample(f::kTlsVersion.name, l, "version", s.tls.version, 1);
+  });
+  w.family(f::kChainExpiry, [&](const SeriesState& s, L l) {
+    if (s.tls.present && s.tls.chainVerified)
+      out.sample(f::kChainExpiry.name, l, static_cast<double>(s.tls.lastChainExpiryUnix));
+  });
+  w.family(f::kChainInfo, [&](const SeriesState& s, L l) {
+    if (!s.tls.present) return;
+    out.sample(f::kChainInfo.name, l,
+               {{"fingerprint_sha256", s.tls.fingerprintSha256},
+                {"subject", s.tls.subject},
+                {"issuer", s.tls.issuer},
+                {"subjectalternative", s.tls.subjectAlternative},
+                {"serialnumber", s.tls.serialNumber}},
+               1);
+  });
+  w.family(f::kRegex, [&](const SeriesState& s, L l) {
+    out.sample(f::kRegex.name, l, flag(s.failedDueToRegex));
+  });
+  w.family(f::kFailures, [&](const SeriesState& s, L l) {
+    for (const auto& [reason, count] : s.failures)
+      out.sample(f::kFailures.name, l, "reason", toString(reason), static_cast<double>(count));
+  });
+  w.family(f::kFailing, [&](const SeriesState& s, L l) {
+    if (!s.success) out.sample(f::kFailing.name, l, "reason", toString(s.reason), 1);
+  });
+  w.family(f::kLastRun, [&](const SeriesState& s, L l) {
+    out.sample(f::kLastRun.name, l, static_cast<double>(s.lastProbeUnix));
+  });
+  w.family(f::kDeployed, [&](const SeriesState& s, L l) {
+    if (!s.version.empty()) out.sample(f::kDeployed.name, l, "version", s.version, 1);
+  });
+  w.family(f::kChanged, [&](const SeriesState& s, L l) {
+    for (const auto& [what, at] : s.lastChangeByWhat)
+      out.sample(f::kChanged.name, l, "what", what, static_cast<double>(at));
+  });
+}
+
+}  // namespace envprobe
