@@ -67,20 +67,21 @@ void EventLoop::watchFd(int fd, std::uint32_t events, FdCallback callback) {
   const bool known = watch.watched;
   watch.callback = std::move(callback);
   watch.watched = true;
-  if (epoll_ctl(epollFd_, known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) < 0) {
-    // The fd may have been closed and reused behind our back; re-add from scratch.
-    epoll_ctl(epollFd_, EPOLL_CTL_DEL, fd, nullptr);
-    check(epoll_ctl(epollFd_, EPOLL_CTL_ADD, fd, &ev), "epoll_ctl add");
-  }
+  if (epoll_ctl(epollFd_, known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) == 0) return;
+  // Known but gone: the fd was closed and reused behind our back. Unknown but there: it was
+  // unwatched without being closed (see unwatchFd).
+  check(epoll_ctl(epollFd_, known ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev), "epoll_ctl");
 }
 
+// The fd is left in the epoll set: nearly always it is closed next, which removes it (a socket
+// curl is done with), and the system call is saved. One that stays open is removed when it next
+// reports an event (run()).
 void EventLoop::unwatchFd(int fd) {
   if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size()) return;
   Watch& watch = fds_[static_cast<std::size_t>(fd)];
   if (!watch.watched) return;
   watch.watched = false;
   watch.callback = nullptr;
-  epoll_ctl(epollFd_, EPOLL_CTL_DEL, fd, nullptr);
 }
 
 EventLoop::TimerId EventLoop::addTimer(TimePoint when, std::function<void()> callback) {
@@ -185,6 +186,8 @@ void EventLoop::run() {
         FdCallback callback = fds_[static_cast<std::size_t>(fd)].callback;
         const std::uint32_t ready = events[i].events;
         guarded("event loop fd", [&] { callback(ready); });
+      } else {
+        epoll_ctl(epollFd_, EPOLL_CTL_DEL, fd, nullptr);  // unwatched and still open
       }
     }
     runDueTimers();
