@@ -11,6 +11,8 @@
 #include <ctime>
 #include <strings.h>
 
+#include <string_view>
+
 #include "probe/base/utf8.hpp"
 #include "probe/io/tls_info.hpp"
 
@@ -49,11 +51,10 @@ int onVerify(int preverifyOk, X509_STORE_CTX* storeCtx) {
   return preverifyOk;
 }
 
-std::string trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  std::size_t i = 0;
-  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-  return s.substr(i);
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  return s;
 }
 
 }  // namespace
@@ -81,15 +82,22 @@ TransportError transportErrorFor(CURLcode code, bool bodyTooLarge) {
   }
 }
 
-HttpCheck::HttpCheck(const HttpRequest& request, CaStores* caStores) {
-  const HttpCheckSpec& spec = *request.spec;
+HttpCheck::HttpCheck(const HttpRequest& request, CaStores* caStores)
+    : availableStores_(caStores) {
   easy_ = curl_easy_init();
-  bodyLimit_ = spec.bodyLimitBytes;
-  curl_easy_setopt(easy_, CURLOPT_URL, request.url.c_str());
+  prepare(request);
+}
+
+HttpCheck::~HttpCheck() {
+  curl_easy_cleanup(easy_);
+  curl_slist_free_all(requestHeaders_);
+  curl_slist_free_all(connectTo_);
+}
+
+void HttpCheck::setFixedOptions() {
   curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy_, CURLOPT_ERRORBUFFER, errorBuffer_);
   curl_easy_setopt(easy_, CURLOPT_USERAGENT, "envprobe/" ENVPROBE_VERSION);
-  curl_easy_setopt(easy_, CURLOPT_TIMEOUT_MS, std::max(1L, request.timeoutMs));
   // A fresh connection per probe, so connect and TLS are measured every time.
   curl_easy_setopt(easy_, CURLOPT_FRESH_CONNECT, 1L);
   curl_easy_setopt(easy_, CURLOPT_FORBID_REUSE, 1L);
@@ -101,61 +109,151 @@ HttpCheck::HttpCheck(const HttpRequest& request, CaStores* caStores) {
   curl_easy_setopt(easy_, CURLOPT_WRITEDATA, this);
   curl_easy_setopt(easy_, CURLOPT_HEADERFUNCTION, &HttpCheck::onHeader);
   curl_easy_setopt(easy_, CURLOPT_HEADERDATA, this);
-  method_ = request.method.empty() ? spec.method : request.method;
-  if (method_ == "HEAD") curl_easy_setopt(easy_, CURLOPT_NOBODY, 1L);
-  else if (method_ != "GET") curl_easy_setopt(easy_, CURLOPT_CUSTOMREQUEST, method_.c_str());
-  if (request.sendBody && (!spec.body.empty() || method_ == "POST" || method_ == "PUT" ||
-                           method_ == "PATCH")) {
-    curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE, static_cast<long>(spec.body.size()));
-    curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, spec.body.c_str());
-  }
-  // Like curl's own rule for Authorization: custom headers are not sent to another origin.
-  if (request.sendCustomHeaders) {
-    for (const auto& [name, value] : spec.headers)
-      requestHeaders_ = curl_slist_append(requestHeaders_, (name + ": " + value).c_str());
-    for (const auto& [name, value] : spec.secrets.headers)
-      requestHeaders_ = curl_slist_append(requestHeaders_, (name + ": " + value).c_str());
-  }
-  if (requestHeaders_) curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, requestHeaders_);
-
-  if (!request.connectAddress.empty()) {
-    const bool v6 = request.connectAddress.find(':') != std::string::npos;
-    const std::string address = v6 ? "[" + request.connectAddress + "]" : request.connectAddress;
-    const int connectPort = request.connectPort ? request.connectPort : request.port;
-    const std::string rule = request.hostname + ":" + std::to_string(request.port) + ":" + address +
-                             ":" + std::to_string(connectPort);
-    connectTo_ = curl_slist_append(connectTo_, rule.c_str());
-    curl_easy_setopt(easy_, CURLOPT_CONNECT_TO, connectTo_);
-  }
-  if (spec.tls.insecureSkipVerify) {
-    curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYHOST, 0L);
-  }
-  bool sslContextCallback = false;
-  if (request.url.rfind("https:", 0) == 0) {
-    sslContextCallback =
-        curl_easy_setopt(easy_, CURLOPT_SSL_CTX_FUNCTION, &HttpCheck::onSslContext) == CURLE_OK;
-    curl_easy_setopt(easy_, CURLOPT_SSL_CTX_DATA, this);
-  }
-  // The trusted CAs come from the shared store, installed by onSslContext; curl loads none
-  // itself. Its own CA cache is off (CA_CACHE_TIMEOUT 0): it would put its cached store, of
-  // whichever file it saw last, in place of ours.
-  if (sslContextCallback && caStores && !spec.tls.insecureSkipVerify &&
-      caStores->covers(spec.tls.caFile) &&
-      curl_easy_setopt(easy_, CURLOPT_CA_CACHE_TIMEOUT, 0L) == CURLE_OK) {
-    caStores_ = caStores;
-    caFile_ = spec.tls.caFile;
-    curl_easy_setopt(easy_, CURLOPT_CAINFO, nullptr);
-    curl_easy_setopt(easy_, CURLOPT_CAPATH, nullptr);
-  } else if (!spec.tls.caFile.empty()) {
-    curl_easy_setopt(easy_, CURLOPT_CAINFO, spec.tls.caFile.c_str());
-  }
 }
 
-HttpCheck::~HttpCheck() {
-  curl_easy_cleanup(easy_);
+void HttpCheck::prepare(const HttpRequest& request) {
+  const HttpCheckSpec& spec = *request.spec;
+  // What the last probe left behind.
+  observation_ = Observation{};
+  cert_ = CertificateFacts{};
+  caError_.clear();
+  errorBuffer_[0] = 0;
+  bodyTooLarge_ = false;
+  headerBytes_ = 0;
+  headersTooLarge_ = false;
+  bodyLimit_ = spec.bodyLimitBytes;
+
+  // The TLS setup: the shared CA store (installed by onSslContext; curl loads no CA itself and
+  // its own CA cache is off, or it would put its cached store, of whichever file it saw last, in
+  // place of ours), curl's defaults, or the check's CA file for curl to load.
+  const bool verifyOff = spec.tls.insecureSkipVerify;
+  const bool sharedStore = availableStores_ && !verifyOff && availableStores_->covers(spec.tls.caFile);
+  if (!configured_ || verifyOff != verifyOff_ || sharedStore != wantedStore_ ||
+      spec.tls.caFile != tlsCaFile_) {
+    if (configured_) {
+      curl_easy_reset(easy_);  // back to curl's defaults, CA locations included
+      ++resets_;
+    }
+    configured_ = true;
+    url_.clear();
+    customMethod_.clear();
+    connectRule_.clear();
+    curl_slist_free_all(requestHeaders_);
+    requestHeaders_ = nullptr;
+    curl_slist_free_all(connectTo_);
+    connectTo_ = nullptr;
+    setFixedOptions();
+    verifyOff_ = verifyOff;
+    wantedStore_ = sharedStore;
+    tlsCaFile_ = spec.tls.caFile;
+    if (verifyOff) {
+      curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    // The callback records the certificates (also for an http URL: a redirect may go to https).
+    const bool sslContextCallback =
+        curl_easy_setopt(easy_, CURLOPT_SSL_CTX_FUNCTION, &HttpCheck::onSslContext) == CURLE_OK;
+    curl_easy_setopt(easy_, CURLOPT_SSL_CTX_DATA, this);
+    sharedStore_ = sharedStore && sslContextCallback &&
+                   curl_easy_setopt(easy_, CURLOPT_CA_CACHE_TIMEOUT, 0L) == CURLE_OK;
+    if (sharedStore_) {
+      curl_easy_setopt(easy_, CURLOPT_CAINFO, nullptr);
+      curl_easy_setopt(easy_, CURLOPT_CAPATH, nullptr);
+    } else if (!spec.tls.caFile.empty()) {
+      curl_easy_setopt(easy_, CURLOPT_CAINFO, spec.tls.caFile.c_str());
+    }
+  }
+  caStores_ = sharedStore_ ? availableStores_ : nullptr;
+  caFile_ = sharedStore_ ? spec.tls.caFile : std::string();
+
+  if (request.url != url_) {
+    url_ = request.url;
+    curl_easy_setopt(easy_, CURLOPT_URL, url_.c_str());
+  }
+  curl_easy_setopt(easy_, CURLOPT_TIMEOUT_MS, std::max(1L, request.timeoutMs));
+
+  // The method, from GET: POSTFIELDS (even unset) makes a POST, so it goes first.
+  const std::string& method = request.method.empty() ? spec.method : request.method;
+  curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, nullptr);
+  curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE, -1L);
+  curl_easy_setopt(easy_, CURLOPT_HTTPGET, 1L);
+  if (method == "HEAD") curl_easy_setopt(easy_, CURLOPT_NOBODY, 1L);
+  static const std::string kNone;
+  const std::string& custom = method == "HEAD" || method == "GET" ? kNone : method;
+  if (custom != customMethod_) {
+    customMethod_ = custom;
+    curl_easy_setopt(easy_, CURLOPT_CUSTOMREQUEST, custom.empty() ? nullptr : custom.c_str());
+  }
+  if (request.sendBody && (!spec.body.empty() || method == "POST" || method == "PUT" ||
+                           method == "PATCH")) {
+    curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE, static_cast<long>(spec.body.size()));
+    curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, spec.body.c_str());  // the spec outlives the probe
+  }
+  prepareHeaders(request);
+  prepareConnectTo(request);
+}
+
+namespace {
+
+// Whether an slist holds exactly "name: value" for each pair of the lists, in order.
+bool sameHeaders(const curl_slist* list, const HttpCheckSpec& spec) {
+  for (const auto* pairs : {&spec.headers, &spec.secrets.headers}) {
+    for (const auto& [name, value] : *pairs) {
+      if (!list) return false;
+      const std::string_view line(list->data);
+      if (line.size() != name.size() + 2 + value.size() || line.compare(0, name.size(), name) != 0 ||
+          line.compare(name.size(), 2, ": ") != 0 || line.compare(name.size() + 2, value.size(), value) != 0)
+        return false;
+      list = list->next;
+    }
+  }
+  return list == nullptr;
+}
+
+}  // namespace
+
+void HttpCheck::prepareHeaders(const HttpRequest& request) {
+  // Like curl's own rule for Authorization: custom headers are not sent to another origin.
+  const HttpCheckSpec& spec = *request.spec;
+  const bool wanted =
+      request.sendCustomHeaders && !(spec.headers.empty() && spec.secrets.headers.empty());
+  if (!wanted) {
+    if (requestHeaders_) {
+      curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, nullptr);
+      curl_slist_free_all(requestHeaders_);
+      requestHeaders_ = nullptr;
+    }
+    return;
+  }
+  if (requestHeaders_ && sameHeaders(requestHeaders_, spec)) return;
+  curl_slist* list = nullptr;
+  for (const auto* pairs : {&spec.headers, &spec.secrets.headers}) {
+    for (const auto& [name, value] : *pairs) {
+      scratch_.assign(name).append(": ").append(value);
+      list = curl_slist_append(list, scratch_.c_str());
+    }
+  }
+  curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, list);
   curl_slist_free_all(requestHeaders_);
+  requestHeaders_ = list;
+}
+
+void HttpCheck::prepareConnectTo(const HttpRequest& request) {
+  scratch_.clear();
+  if (!request.connectAddress.empty()) {
+    const bool v6 = request.connectAddress.find(':') != std::string::npos;
+    const int connectPort = request.connectPort ? request.connectPort : request.port;
+    scratch_.append(request.hostname).append(":").append(std::to_string(request.port)).append(":");
+    if (v6) scratch_.append("[").append(request.connectAddress).append("]");
+    else scratch_.append(request.connectAddress);
+    scratch_.append(":").append(std::to_string(connectPort));
+  }
+  if (scratch_ == connectRule_) return;
+  curl_slist* list = scratch_.empty() ? nullptr : curl_slist_append(nullptr, scratch_.c_str());
+  curl_easy_setopt(easy_, CURLOPT_CONNECT_TO, list);
   curl_slist_free_all(connectTo_);
+  connectTo_ = list;
+  connectRule_ = scratch_;
 }
 
 CURLcode HttpCheck::onSslContext(CURL* /*easy*/, void* sslCtx, void* self) {
@@ -197,8 +295,8 @@ std::size_t HttpCheck::onHeader(char* data, std::size_t size, std::size_t n, voi
     check->headersTooLarge_ = true;
     return 0;  // aborts the transfer
   }
-  const std::string line(data, bytes);
-  if (line.rfind("HTTP/", 0) == 0) {
+  const std::string_view line(data, bytes);
+  if (line.starts_with("HTTP/")) {
     check->observation_.headers.clear();  // a new response (100-continue)
     check->headerBytes_ = bytes;
     // The connection is open now (it is closed before finish()): read its TLS facts once.
@@ -208,9 +306,12 @@ std::size_t HttpCheck::onHeader(char* data, std::size_t size, std::size_t n, voi
   const auto colon = line.find(':');
   // Header bytes become valid UTF-8 here, at the boundary: everything downstream (JSON, logs,
   // alerts, the status page) may then treat them as text.
-  if (colon != std::string::npos)
-    check->observation_.headers.emplace_back(makeValidUtf8(trim(line.substr(0, colon))),
-                                             makeValidUtf8(trim(line.substr(colon + 1))));
+  if (colon != std::string_view::npos) {
+    auto& headers = check->observation_.headers;
+    if (headers.empty()) headers.reserve(8);
+    headers.emplace_back(makeValidUtf8(trim(line.substr(0, colon))),
+                         makeValidUtf8(trim(line.substr(colon + 1))));
+  }
   return bytes;
 }
 

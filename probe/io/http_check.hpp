@@ -6,6 +6,10 @@
 // What a target sends is bounded: the body by the check's body_limit, headers by kMaxHeaderBytes.
 // Every probe makes a fresh connection and a full TLS handshake (no connection reuse, no session
 // resumption); only the parsed CA certificates are shared between probes (ca_store.hpp).
+// A check (its easy handle) is reused for later probes, of any target: prepare() sets every
+// option a request decides, comparing by value what it kept from the last one (URL, header and
+// connect-to lists), so nothing of an earlier target or an earlier config survives; a different
+// TLS setup resets the handle to curl's defaults first.
 #include <curl/curl.h>
 
 #include <string>
@@ -29,7 +33,15 @@ class HttpCheck {
   HttpCheck(const HttpCheck&) = delete;
   HttpCheck& operator=(const HttpCheck&) = delete;
 
+  // Sets the handle up for the next probe; only between transfers (after finish(), or after the
+  // transfer was aborted).
+  void prepare(const HttpRequest& request);
+
   CURL* handle() { return easy_; }
+  // What the handle was last given (for tests).
+  const curl_slist* headerList() const { return requestHeaders_; }
+  const curl_slist* connectToList() const { return connectTo_; }
+  std::size_t resets() const { return resets_; }
   // Reads everything curl measured into an Observation (DNS time is added by the caller).
   Observation finish(CURLcode result);
 
@@ -37,11 +49,24 @@ class HttpCheck {
   static std::size_t onBody(char* data, std::size_t size, std::size_t n, void* self);
   static std::size_t onHeader(char* data, std::size_t size, std::size_t n, void* self);
   static CURLcode onSslContext(CURL* easy, void* sslCtx, void* self);
+  void setFixedOptions();
+  void prepareHeaders(const HttpRequest& request);
+  void prepareConnectTo(const HttpRequest& request);
 
   CURL* easy_ = nullptr;
+  bool configured_ = false;
+  std::size_t resets_ = 0;
   curl_slist* requestHeaders_ = nullptr;
   curl_slist* connectTo_ = nullptr;
-  std::string method_;  // curl keeps a pointer to it
+  std::string url_;          // as given to curl
+  std::string customMethod_;  // CURLOPT_CUSTOMREQUEST as given ("": none)
+  std::string connectRule_;  // the one CONNECT_TO entry ("": none)
+  std::string scratch_;
+  bool verifyOff_ = false;   // the TLS setup the handle has
+  bool wantedStore_ = false;
+  bool sharedStore_ = false;  // wanted, and curl could do it
+  std::string tlsCaFile_;
+  CaStores* availableStores_ = nullptr;
   std::int64_t bodyLimit_ = 0;
   bool bodyTooLarge_ = false;
   std::size_t headerBytes_ = 0;

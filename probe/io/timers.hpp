@@ -15,7 +15,8 @@ class Timers {
 
   virtual ~Timers() = default;
   virtual TimePoint now() const = 0;
-  // Runs `callback` on the loop at or after `when`.
+  // Runs `callback` on the loop at or after `when` (never before). A `when` that has passed
+  // runs soon, after the callback being dispatched returns.
   virtual TimerId addTimer(TimePoint when, std::function<void()> callback) = 0;
   // Cancelling a timer that ran or was cancelled is a no-op.
   virtual void cancelTimer(TimerId id) = 0;
@@ -23,7 +24,8 @@ class Timers {
   virtual void post(std::function<void()> task) = 0;
 };
 
-// One timer owned by its holder: cancelled on reset, re-arm and destruction.
+// One timer owned by its holder: cancelled on reset, re-arm and destruction. The callback is kept
+// here, so arming hands the loop a callback small enough to be stored without an allocation.
 class OwnedTimer {
  public:
   explicit OwnedTimer(Timers& timers) : timers_(timers) {}
@@ -34,14 +36,19 @@ class OwnedTimer {
   void arm(Timers::TimePoint when, std::function<void()> callback) {
     reset();
     at_ = when;
-    id_ = timers_.addTimer(when, [this, callback = std::move(callback)] {
+    callback_ = std::move(callback);
+    id_ = timers_.addTimer(when, [this] {
       id_ = 0;
+      // Moved out first: the callback may re-arm this timer, replacing callback_.
+      auto callback = std::move(callback_);
+      callback_ = nullptr;
       callback();
     });
   }
   void reset() {
     if (id_) timers_.cancelTimer(id_);
     id_ = 0;
+    callback_ = nullptr;
   }
   bool armed() const { return id_ != 0; }
   Timers::TimePoint at() const { return at_; }
@@ -50,6 +57,7 @@ class OwnedTimer {
   Timers& timers_;
   Timers::TimerId id_ = 0;
   Timers::TimePoint at_{};
+  std::function<void()> callback_;
 };
 
 }  // namespace envprobe
