@@ -25,7 +25,7 @@ SYSCALL_BUCKETS = [
      {"__x64_sys_socket", "__x64_sys_connect", "__x64_sys_sendto", "__x64_sys_recvfrom",
       "__x64_sys_close", "__x64_sys_shutdown"}),
     ("kernel: timerfd_settime (timer re-arming)", {"__x64_sys_timerfd_settime"}),
-    ("kernel: epoll_wait (sleeping and waking up)", {"__x64_sys_epoll_wait", "__x64_sys_epoll_pwait"}),
+    ("kernel: epoll_wait (sleeping and waking up)", {"__x64_sys_epoll_wait", "__x64_sys_epoll_pwait", "__x64_sys_epoll_pwait2"}),
     ("kernel: epoll_ctl", {"__x64_sys_epoll_ctl"}),
     ("kernel: getsockname, getpeername, getsockopt, setsockopt, fcntl, poll (libcurl's socket "
      "bookkeeping)",

@@ -329,6 +329,8 @@ ReloadOutcome AgentRuntime::apply(ReloadCandidate& candidate, ReloadTrigger trig
     logError("config reload: error", {{"file", config->file}, {"err", e.what()}});
     return fail(std::string(config->file) + ": error: " + e.what() + "\n");
   }
+  if (!(config->metrics == config_->metrics))
+    logWarn("metrics options changed in the config; they take effect on restart");
   candidate.retired = std::exchange(config_, config);
   configureAlerting();
   refreshApiState();

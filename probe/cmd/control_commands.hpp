@@ -63,7 +63,7 @@ int deploy(const ControlFlags& flags, const std::string& token, const ApiTranspo
 
 // --- gate ------------------------------------------------------------------------------------
 
-struct GateFailure {
+struct FailingTargetRow {
   std::string target, service, hostname, visibility, check, address, reason, detail;
   double failedSeconds = 0;
   bool insufficientHistory = false;
@@ -72,7 +72,7 @@ struct GateFailure {
 struct GateAnswer {
   bool pass = false;
   long long matched = 0;
-  std::vector<GateFailure> failing;
+  std::vector<FailingTargetRow> failing;
 };
 
 // The request's query: for, service, visibility, allow_partial (only those given).

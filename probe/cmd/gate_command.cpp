@@ -14,13 +14,13 @@ namespace {
 
 constexpr const char* kGate = "/api/v1/gate";
 
-std::optional<GateFailure> readFailure(const nlohmann::json& f, const std::string& where,
+std::optional<FailingTargetRow> readFailure(const nlohmann::json& f, const std::string& where,
                                        std::string& error) {
   if (!f.is_object()) {
     error = where + " is not an object";
     return std::nullopt;
   }
-  GateFailure g;
+  FailingTargetRow g;
   if (!readString(f, "hostname", where, true, g.hostname, error) ||
       !readString(f, "target", where, false, g.target, error) ||
       !readString(f, "service", where, false, g.service, error) ||
