@@ -151,7 +151,8 @@ Exit codes:
   1  --wait ran out before every hostname served VERSION (or the service was announced again
      with another version meanwhile); the table says which hostname serves what
   2  usage error, an unreadable or empty token file, the agent unreachable, an HTTP error from
-     the agent (its message is printed), an answer that is not the API's JSON
+     the agent (its message is printed), an answer that is not the API's JSON; while waiting,
+     an unreachable agent or a 5xx answer is asked again until --wait runs out
 )";
 
 const char* const kGateText = R"(usage: envprobe gate --agent=URL --for=DURATION [--service=NAME]

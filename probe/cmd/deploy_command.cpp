@@ -181,7 +181,18 @@ int deploy(const ControlFlags& flags, const std::string& token, const ApiTranspo
   const std::string shownGet = apiUrl(shownAgent, kDeployments, query);
   const auto deadline = clock.now() + flags.waitValue;
   for (;;) {
-    const auto data = readApiAnswer("GET", shownGet, send(get), {200}, error);
+    const ApiResponse response = send(get);
+    const auto data = readApiAnswer("GET", shownGet, response, {200}, error);
+    // The agent unreachable or answering 5xx (restarting, overloaded): ask again until the
+    // deadline; a pipeline's wait should not end on one blip. Past the deadline it is exit 2.
+    if (!data && (!response.ok || response.status >= 500)) {
+      const auto now = clock.now();
+      if (now < deadline) {
+        err << "envprobe: warning: " << error << "; asking again\n";
+        clock.sleep(std::min(flags.pollIntervalValue, std::chrono::ceil<Duration>(deadline - now)));
+        continue;
+      }
+    }
     std::optional<DeploymentState> state;
     if (data) {
       state = readDeploymentState(*data, flags.service, error);

@@ -127,6 +127,39 @@ TEST_CASE("cli: deploy --wait polls until converged", "[cli][control]") {
   CHECK_THAT(out.str(), EndsWith("converged: every hostname of shop serves 1.5.0\n"));
 }
 
+TEST_CASE("cli: deploy --wait asks again while the agent is unreachable or answers 5xx",
+          "[cli][control]") {
+  FakeApi api;
+  FakeClock clock;
+  api.answers = {answer(200, kAnnounced),
+                 unreachable("agent unreachable: Failed to connect: Connection refused"),
+                 answer(503, R"({"status":"error","errorType":"unavailable","error":"busy"})"),
+                 answer(200, deployments(true, {target("a.example", "1.5.0", true, true)}))};
+  auto flags = deployFlags();
+  flags.wait = "1m";
+  flags.waitValue = std::chrono::minutes(1);
+  std::ostringstream out, err;
+  CHECK(envprobe::deploy(flags, "tok", api.transport(), clock.clock(), out, err) == 0);
+  CHECK(api.requests.size() == 4);
+  CHECK_THAT(err.str(), Contains("Connection refused; asking again"));
+  CHECK_THAT(err.str(), Contains("busy (unavailable); asking again"));
+  CHECK_THAT(out.str(), EndsWith("converged: every hostname of shop serves 1.5.0\n"));
+}
+
+TEST_CASE("cli: deploy --wait still unreachable at the deadline exits 2", "[cli][control]") {
+  FakeApi api;
+  FakeClock clock;
+  api.answers = {answer(200, kAnnounced), unreachable("agent unreachable: timed out")};
+  auto flags = deployFlags();
+  flags.wait = "5s";
+  flags.waitValue = std::chrono::seconds(5);
+  std::ostringstream out, err;
+  CHECK(envprobe::deploy(flags, "tok", api.transport(), clock.clock(), out, err) == 2);
+  CHECK(clock.now - std::chrono::steady_clock::time_point{} == std::chrono::seconds(5));
+  CHECK_THAT(err.str(), EndsWith("envprobe: error: GET http://127.0.0.1:9470/api/v1/deployments"
+                                 "?service=shop: agent unreachable: timed out\n"));
+}
+
 TEST_CASE("cli: deploy --wait that runs out exits 1 and says who serves what", "[cli][control]") {
   FakeApi api;
   FakeClock clock;
