@@ -404,6 +404,17 @@ http {{
     return path
 
 
+def conf_head(interval, timeout):
+    """The bench agent file's first lines: its environment, defaults and scheduler, then
+    `services:`; the caller writes the services."""
+    return ("environment: bench\n"
+            f"defaults: {{ interval: {format_duration(interval)}, "
+            f"timeout: {format_duration(timeout)} }}\n"
+            "scheduler: { jitter: 0.0, max_inflight: 1000 }\n"
+            "environments: { bench: { tier: nonprod } }\n"
+            "services:\n")
+
+
 def write_envprobe_conf(path, targets, interval, timeout, nginx_port, ca_file=None):
     """N targets pinned to nginx; with ca_file, an https check that trusts that CA file."""
     check = ("{ name: home, http: { scheme: http, path: /, expect: { status: [200] } } }"
@@ -411,12 +422,7 @@ def write_envprobe_conf(path, targets, interval, timeout, nginx_port, ca_file=No
              f"{{ name: home, http: {{ scheme: https, path: /, tls: {{ ca_file: \"{ca_file}\" }}, "
              "expect: { status: [200] } } }")
     with open(path, "w") as f:
-        f.write("environment: bench\n"
-                f"defaults: {{ interval: {format_duration(interval)}, "
-                f"timeout: {format_duration(timeout)} }}\n"
-                "scheduler: { jitter: 0.0, max_inflight: 1000 }\n"
-                "environments: { bench: { tier: nonprod } }\n"
-                "services:\n")
+        f.write(conf_head(interval, timeout))
         for i in range(targets):
             name = f"svc{i:06d}"
             f.write(f"  - name: {name}\n"

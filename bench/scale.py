@@ -92,12 +92,7 @@ def write_catalog(path, n, per_service, interval, timeout, nginx_port):
     check, many hostnames), every hostname pinned to nginx with `backends`."""
     check = "{ name: home, http: { scheme: http, path: /, expect: { status: [200] } } }"
     with open(path, "w") as f:
-        f.write("environment: bench\n"
-                f"defaults: {{ interval: {format_duration(interval)}, "
-                f"timeout: {format_duration(timeout)} }}\n"
-                "scheduler: { jitter: 0.0, max_inflight: 1000 }\n"
-                "environments: { bench: { tier: nonprod } }\n"
-                "services:\n")
+        f.write(conf_head(interval, timeout))
         for first in range(0, n, per_service):
             names = [f"h{i:07d}.bench.test" for i in range(first, min(n, first + per_service))]
             rows = ",\n          ".join(", ".join(names[i:i + 8]) for i in range(0, len(names), 8))

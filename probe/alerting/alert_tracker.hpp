@@ -28,11 +28,10 @@
 #include <vector>
 
 #include "probe/alerting/alert_model.hpp"
+#include "probe/base/text.hpp"
 
 namespace envprobe {
 
-// Percent-encodes everything but RFC 3986 unreserved characters.
-std::string urlEncode(std::string_view text);
 // Replaces {env} {service} {check} {hostname} {visibility} {address} with URL-encoded values;
 // other text, including unknown {placeholders}, is kept as written.
 std::string expandUrlTemplate(const std::string& pattern, const AlertSubject& subject);

@@ -1,5 +1,6 @@
 #pragma once
 // Small text helpers shared by the parsers, the checks and the clients.
+#include <string>
 #include <string_view>
 
 namespace envprobe {
@@ -11,5 +12,8 @@ inline std::string_view trimSpace(std::string_view text) {
   if (first == std::string_view::npos) return {};
   return text.substr(first, text.find_last_not_of(kSpace) - first + 1);
 }
+
+// Percent-encodes everything but RFC 3986 unreserved characters (URLs, query values).
+std::string urlEncode(std::string_view text);
 
 }  // namespace envprobe

@@ -76,28 +76,13 @@ std::string apiErrorMessage(const nlohmann::json& answer) {
 
 }  // namespace
 
-std::string percentEncode(const std::string& text) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 std::string apiUrl(const std::string& agent, const std::string& path, const QueryItems& query) {
   std::string url = agent;
   while (!url.empty() && url.back() == '/') url.pop_back();
   url += path;
   char sep = '?';
   for (const auto& [name, value] : query) {
-    url += sep + percentEncode(name) + "=" + percentEncode(value);
+    url += sep + urlEncode(name) + "=" + urlEncode(value);
     sep = '&';
   }
   return url;

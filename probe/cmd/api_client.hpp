@@ -39,7 +39,6 @@ using ApiTransport = std::function<ApiResponse(const ApiRequest&)>;
 // its names and values percent-encoded.
 using QueryItems = std::vector<std::pair<std::string, std::string>>;
 std::string apiUrl(const std::string& agent, const std::string& path, const QueryItems& query = {});
-std::string percentEncode(const std::string& text);
 
 // Text from the answer or a file made fit for a terminal line: valid UTF-8, control characters
 // shown as U+FFFD, at most `limit` bytes (then "...").

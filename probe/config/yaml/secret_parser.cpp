@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "probe/alerting/alert_tracker.hpp"
+#include "probe/base/text.hpp"
 #include "probe/config/address_rules.hpp"
 
 namespace envprobe {
