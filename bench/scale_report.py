@@ -7,6 +7,13 @@ from bench_report import fmt, fmt_seconds
 GIB = 1024 * 1024  # KiB
 
 
+def first_round(r):
+    """The first round's time, or why there is none."""
+    if "first_round_s" not in r:
+        return "—"
+    return "not reached" if r["first_round_s"] is None else f"{r['first_round_s']:.1f}"
+
+
 def mib(kib):
     return None if kib is None else kib / 1024
 
@@ -45,18 +52,20 @@ def report(args, quiet, margin_kib, base, rows, machine):
           f"({mib(base['rss_probed_kib']):.1f} MiB probed, {mib(base['rss_scraped_kib']):.1f} MiB "
           "scraped).")
     print()
-    print("| targets | catalog | load s | ready s | peak RSS loading | KiB/target probed "
-          "| KiB/target scraped | peak RSS run | probes/s (asked) | failed / skipped |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| targets | catalog | load s | ready s | first round s | peak RSS loading "
+          "| KiB/target probed | KiB/target scraped | peak RSS run | probes/s (asked) "
+          "| failed / skipped |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     notes = []
     for r in rows:
         label = size_label(r["targets"])
         if "skipped_size" in r:
-            print(f"| {label} | {r['skipped_size']} |||||||||")
+            print(f"| {label} | {r['skipped_size']} ||||||||||")
             continue
         probes = r.get("scraped_probes_per_s")
         print(f"| {label} | {size_bytes(r['catalog_bytes'])} | {fmt(r.get('load_s'), '.1f')} | "
               f"{fmt(r.get('ready_s'), '.1f')} | "
+              f"{first_round(r)} | "
               f"{fmt(mib(r.get('load_hwm_kib')), '.0f')} MiB | "
               f"{fmt(r.get('kib_per_target_probed'), '.2f')} | "
               f"{fmt(r.get('kib_per_target_scraped'), '.2f')} | "
@@ -92,7 +101,7 @@ def report(args, quiet, margin_kib, base, rows, machine):
           + "; the agent's RSS is polled every 0.5 s and the agent killed past that budget, or if "
             f"MemAvailable falls below {margin_kib * 0.75 / GIB:.1f} GiB.")
     print("- load s: start to the `starting envprobe` log line (catalog parsed, targets expanded, "
-          "listening); ready s: to `/-/ready` 200 (the first round scheduled: with `jitter: 0` the targets' first runs are spread over one interval, so this is about one interval); envprobe_targets is "
+          "listening); ready s: to `/-/ready` 200 (loaded, every target scheduled); first round s: to the `first round started` log line (every target's first run started: the first runs are spread over one interval, so about one interval; 'not reached' if not within 3 intervals + 30 s); envprobe_targets is "
           "checked at the first scrape. Peak RSS loading: VmHWM at ready; peak RSS run: the "
           "highest VmHWM or polled RSS of the run, scrapes included.")
     print("- scrape CPU: the agent's utime+stime around the scrape minus its probing CPU rate "

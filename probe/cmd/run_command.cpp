@@ -116,7 +116,7 @@ void addRoutes(HttpServer& server, AgentRuntime& runtime) {
   server.handle("/-/ready", [&agent](const HttpServer::Request&) {
     if (agent.ready()) return HttpResponse{200, "text/plain; charset=utf-8", "Ready.\n"};
     return HttpResponse{503, "text/plain; charset=utf-8",
-                        "Not ready: the first round of probes has not been scheduled yet.\n"};
+                        "Not ready: the targets are not loaded and scheduled yet.\n"};
   });
   server.handle("/-/healthy", [&runtime](const HttpServer::Request&) {
     if (runtime.healthy()) return HttpResponse{200, "text/plain; charset=utf-8", "Healthy.\n"};

@@ -80,7 +80,8 @@ Agent::Agent(const AgentConfig& config, EventLoop& loop)
   observer.inflight = [this](std::size_t n) { agentMetrics_.setInflight(n); };
   observer.skipped = [this](std::uint64_t n) { agentMetrics_.addSkipped(n); };
   observer.targets = [this](std::size_t n) { agentMetrics_.setTargets(n); };
-  observer.firstRoundScheduled = [this] { ready_.store(true); };
+  observer.ready = [this] { ready_.store(true); };
+  observer.awaitingFirstRun = [this](std::size_t n) { noteAwaiting(n); };
   sessions_ = std::make_unique<SessionTable>(
       io_,
       SchedulerOptions{config.scheduler.jitter,
@@ -104,7 +105,21 @@ void Agent::addListener(Listener listener) {
   sessions_->addSink(*listenerSinks_.back());
 }
 
-void Agent::start() { sessions_->start(); }
+void Agent::start() {
+  startedAt_ = std::chrono::steady_clock::now();
+  sessions_->start();
+  noteAwaiting(sessions_->awaitingFirstRun());
+}
+
+// Once after start, when the last target's first run has started: one log line with how long the
+// first round took (about one interval: each target's first run is at its phase).
+void Agent::noteAwaiting(std::size_t n) {
+  agentMetrics_.setAwaitingFirstRun(n);
+  if (n > 0 || firstRoundLogged_ || !ready_.load()) return;
+  firstRoundLogged_ = true;
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - startedAt_;
+  logInfo("first round started", {{"targets", sessions_->size()}, {"seconds", took.count()}});
+}
 
 void Agent::runOnce(std::function<void()> done) { sessions_->runOnce(std::move(done)); }
 

@@ -48,7 +48,8 @@ class Agent {
   TargetDiff reconfigure(const AgentConfig& config,
                          const std::vector<std::shared_ptr<ProbeTarget>>& targets);
 
-  // Readiness: every target's first run has started (thread-safe).
+  // Readiness: loaded, every target has its slot, probing started (thread-safe). The first
+  // round's progress is envprobe_targets_awaiting_first_run and one log line at its end.
   bool ready() const { return ready_.load(); }
   std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
   std::shared_ptr<ProbeMetrics> probeMetrics() const { return probeMetrics_; }
@@ -76,6 +77,9 @@ class Agent {
   std::vector<std::unique_ptr<ListenerSink>> listenerSinks_;
   std::unique_ptr<SessionTable> sessions_;
   std::atomic<bool> ready_{false};
+  std::chrono::steady_clock::time_point startedAt_{};
+  bool firstRoundLogged_ = false;
+  void noteAwaiting(std::size_t n);
 };
 
 }  // namespace envprobe

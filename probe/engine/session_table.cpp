@@ -22,6 +22,7 @@ void SessionTable::add(std::shared_ptr<const ProbeTarget> target) {
   const std::uint64_t key = scheduler_.add(id, target->target.interval, io_.timers.now());
   auto session = std::make_unique<TargetSession>(std::move(target), key, outputs_);
   ++neverLaunched_;
+  reportAwaiting();
   byKey_[key] = session.get();
   sessions_[id] = std::move(session);
   if (observer_.targets) observer_.targets(sessions_.size());
@@ -36,13 +37,15 @@ void SessionTable::remove(const std::string& id) {
     --inflight_;
     if (observer_.inflight) observer_.inflight(inflight_);
   }
-  if (!session.everStarted()) --neverLaunched_;
+  if (!session.everStarted()) {
+    --neverLaunched_;
+    reportAwaiting();
+  }
   session.retire();
   scheduler_.remove(session.scheduleKey());  // frees its in-flight capacity too
   byKey_.erase(session.scheduleKey());
   sessions_.erase(it);
   if (observer_.targets) observer_.targets(sessions_.size());
-  checkFirstRound();
   if (running_) armTick();
 }
 
@@ -64,20 +67,21 @@ TargetDiff SessionTable::reconcile(const std::vector<std::shared_ptr<const Probe
 void SessionTable::start() {
   if (stopped_) return;
   running_ = true;
-  checkFirstRound();
+  if (!readySent_) {
+    readySent_ = true;
+    if (observer_.ready) observer_.ready();
+  }
   armTick();
 }
 
 void SessionTable::noteFirstLaunch(TargetSession& session) {
   if (session.everStarted()) return;
   --neverLaunched_;
-  checkFirstRound();
+  reportAwaiting();
 }
 
-void SessionTable::checkFirstRound() {
-  if (neverLaunched_ > 0 || !running_ || firstRoundDone_) return;
-  firstRoundDone_ = true;
-  if (observer_.firstRoundScheduled) observer_.firstRoundScheduled();
+void SessionTable::reportAwaiting() {
+  if (observer_.awaitingFirstRun) observer_.awaitingFirstRun(neverLaunched_);
 }
 
 void SessionTable::stop() {

@@ -23,8 +23,12 @@ struct SessionTableObserver {
   std::function<void(std::size_t)> inflight;
   std::function<void(std::uint64_t)> skipped;  // newly skipped runs
   std::function<void(std::size_t)> targets;
-  // Once, after start(): every target has had its first run started (readiness).
-  std::function<void()> firstRoundScheduled;
+  // Once, at start(): every target is loaded and has its slot (readiness, as in Prometheus:
+  // loaded and serving; the first round itself takes up to one interval).
+  std::function<void()> ready;
+  // How many targets have not had their first run started yet (since start, or since a reload
+  // added them); called whenever the count changes.
+  std::function<void(std::size_t)> awaitingFirstRun;
 };
 
 class SessionTable {
@@ -60,7 +64,8 @@ class SessionTable {
   // Every target now, by id.
   std::vector<std::shared_ptr<const ProbeTarget>> targets() const;
   std::size_t inflight() const { return inflight_; }
-  bool firstRoundScheduled() const { return firstRoundDone_; }
+  bool ready() const { return readySent_; }
+  std::size_t awaitingFirstRun() const { return neverLaunched_; }
 
  private:
   void tick();
@@ -69,7 +74,7 @@ class SessionTable {
   void runNextOnce();
   void finishOnce();
   void noteFirstLaunch(TargetSession& session);
-  void checkFirstRound();
+  void reportAwaiting();
 
   ProbeIo& io_;
   Scheduler scheduler_;
@@ -83,7 +88,7 @@ class SessionTable {
   std::size_t inflight_ = 0;
   std::uint64_t skippedSeen_ = 0;
   std::size_t neverLaunched_ = 0;  // sessions whose first run has not started
-  bool firstRoundDone_ = false;
+  bool readySent_ = false;
   struct OnceRun;
   std::unique_ptr<OnceRun> once_;
 };

@@ -24,6 +24,12 @@ AgentMetrics::AgentMetrics(prometheus::Registry& registry, const std::string& en
                     .Help("Probes running now")
                     .Register(registry)
                     .Add({})),
+      awaitingFirstRun_(prometheus::BuildGauge()
+                            .Name("envprobe_targets_awaiting_first_run")
+                            .Help("Targets whose first run has not started yet (since the agent "
+                                  "started, or since a reload added them)")
+                            .Register(registry)
+                            .Add({})),
       skipped_(prometheus::BuildCounter()
                    .Name("envprobe_skipped_runs_total")
                    .Help("Scheduled runs skipped because the previous run was still in flight or "

@@ -22,6 +22,7 @@ class AgentMetrics {
 
   void setTargets(std::size_t n) { targets_.Set(static_cast<double>(n)); }
   void setInflight(std::size_t n) { inflight_.Set(static_cast<double>(n)); }
+  void setAwaitingFirstRun(std::size_t n) { awaitingFirstRun_.Set(static_cast<double>(n)); }
   void addSkipped(std::uint64_t n) { skipped_.Increment(static_cast<double>(n)); }
   void observeLag(double seconds) { lag_.Observe(seconds); }
   void observeProbe(const std::string& service, const std::string& check,
@@ -31,6 +32,7 @@ class AgentMetrics {
   std::string env_;
   prometheus::Gauge& targets_;
   prometheus::Gauge& inflight_;
+  prometheus::Gauge& awaitingFirstRun_;
   prometheus::Counter& skipped_;
   prometheus::Histogram& lag_;
   prometheus::Family<prometheus::Histogram>* probeDuration_;  // null when turned off

@@ -3,7 +3,7 @@
 # Live reload of a running agent against real programs: nginx serving the targets (one server,
 # every hostname pinned to it with `backends`), a real Alertmanager whose webhook goes to a local
 # sink. Agent A (SIGHUP and POST /-/reload) is scraped every 0.2 s for its whole life:
-#   6. /-/ready and /-/healthy answer 200 once the first round ran; GET /-/reload is 405;
+#   6. /-/ready and /-/healthy answer 200 once the targets are loaded and scheduled; GET /-/reload is 405;
 #   1. SIGHUP with the same file, several times: envprobe_probes_total never decreases, every
 #      target's probe_success is in every scrape, targets keep their pace, the log says
 #      unchanged=N;
@@ -235,16 +235,20 @@ b_pid=$AGENT_PID
 
 # --- 6. ready, healthy, GET /-/reload --------------------------------------------------------
 
-step "6. /-/ready after the first round, /-/healthy, GET /-/reload"
+step "6. /-/ready once loaded and scheduled, /-/healthy, GET /-/reload"
 a_ready() { [[ "$(http_code "http://127.0.0.1:$a_port/-/ready")" == 200 ]]; }
 wait_until 5 a_ready || true
 echo "   agent A ready after $(elapsed "$t_start" "$(now)") s"
-expect_eq "agent A GET /-/ready (first round run)" 200 "$(http_code "http://127.0.0.1:$a_port/-/ready")"
+expect_eq "agent A GET /-/ready (loaded and scheduled)" 200 "$(http_code "http://127.0.0.1:$a_port/-/ready")"
 expect_eq "agent A GET /-/healthy" 200 "$(http_code "http://127.0.0.1:$a_port/-/healthy")"
 expect_eq "agent A GET /-/reload" 405 "$(http_code "http://127.0.0.1:$a_port/-/reload")"
 wait_until 5 hosts_are "$a_port" "alpha.rl.test beta.rl.test broken.rl.test gamma.rl.test" || true
 expect_eq "agent A hostnames with probe_success" "alpha.rl.test beta.rl.test broken.rl.test gamma.rl.test" \
   "$(hosts "$a_port")"
+expect_eq "agent A envprobe_targets_awaiting_first_run after the first round" 0 \
+  "$(metric "$a_port" envprobe_targets_awaiting_first_run)"
+wait_until 5 eval '(( $(log_count agent-a "first round started") == 1 ))' || true
+expect_eq "agent A logged the end of its first round once" 1 "$(log_count agent-a "first round started")"
 expect_eq "agent A envprobe_config_last_reload_successful at start" 1 \
   "$(metric "$a_port" envprobe_config_last_reload_successful)"
 wait_until 5 hosts_are "$b_port" "kappa.rl.test" || true

@@ -21,6 +21,7 @@ struct TableRig {
   ProbeIo io{timers, resolver, http, judge};
   RecordingSink sink;
   int readyCalls = 0;
+  std::size_t awaiting = 0;
   SessionTable table;
 
   explicit TableRig(std::size_t cap = 16)
@@ -30,7 +31,8 @@ struct TableRig {
   }
   SessionTableObserver observer() {
     SessionTableObserver o;
-    o.firstRoundScheduled = [this] { ++readyCalls; };
+    o.ready = [this] { ++readyCalls; };
+    o.awaitingFirstRun = [this](std::size_t n) { awaiting = n; };
     return o;
   }
   std::size_t resultsFor(const std::string& id) const {
@@ -106,26 +108,42 @@ TEST_CASE("reload: a changed target restarts, a removed one retires, an added on
   CHECK(it != rig.sink.results.end());
 }
 
-TEST_CASE("readiness: once, when every target's first run has started") {
+TEST_CASE("readiness: once, at start; the first round's progress is counted down") {
   TableRig rig(1);  // a cap of one: the first round takes a while
   for (const char* name : {"a.at.local", "b.at.local", "c.at.local"})
     rig.table.add(makeTarget(name, "127.0.0.1:80"));
-  CHECK_FALSE(rig.table.firstRoundScheduled());
+  CHECK_FALSE(rig.table.ready());
+  CHECK(rig.awaiting == 3);
   rig.table.start();
+  // Ready as soon as every target is loaded and has its slot, before any run started.
+  CHECK(rig.table.ready());
+  CHECK(rig.readyCalls == 1);
+  CHECK(rig.table.awaitingFirstRun() == 3);
   rig.timers.advance(10s);
-  CHECK(rig.table.firstRoundScheduled());
-  CHECK(rig.readyCalls == 1);
-  // A target added by a reload does not make the agent unready again.
+  CHECK(rig.awaiting == 0);
+  CHECK(rig.table.awaitingFirstRun() == 0);
+  // A target added by a reload is counted until its first run; readiness stays.
   rig.table.reconcile(Targets{makeTarget("d.at.local", "127.0.0.1:80")});
+  CHECK(rig.awaiting == 1);
   rig.timers.advance(20s);
-  CHECK(rig.table.firstRoundScheduled());
+  CHECK(rig.awaiting == 0);
+  CHECK(rig.table.ready());
   CHECK(rig.readyCalls == 1);
+}
+
+TEST_CASE("readiness: a target removed before its first run is no longer awaited") {
+  TableRig rig;
+  rig.table.add(makeTarget("a.at.local", "127.0.0.1:80"));
+  rig.table.add(makeTarget("b.at.local", "127.0.0.1:80"));
+  CHECK(rig.awaiting == 2);
+  rig.table.remove(makeTarget("b.at.local", "127.0.0.1:80")->target.id);
+  CHECK(rig.awaiting == 1);
 }
 
 TEST_CASE("readiness: an empty table is ready once started") {
   TableRig rig;
-  CHECK_FALSE(rig.table.firstRoundScheduled());
+  CHECK_FALSE(rig.table.ready());
   rig.table.start();
-  CHECK(rig.table.firstRoundScheduled());
+  CHECK(rig.table.ready());
   CHECK(rig.readyCalls == 1);
 }
