@@ -1,5 +1,7 @@
 #include "probe/deploy/change_tracker.hpp"
 
+#include <algorithm>
+
 #include "probe/base/logging.hpp"
 #include "probe/base/utf8.hpp"
 #include "probe/web/status_page.hpp"
@@ -48,7 +50,13 @@ std::vector<std::pair<std::string, std::string>> trackedFacts(const ProbeResult&
 ChangeTracker::ChangeTracker(ProbeMetrics& metrics, Store store,
                              std::map<std::string, std::map<std::string, std::string>> known)
     : metrics_(metrics), store_(std::move(store)) {
-  for (auto& [series, facts] : known) known_.emplace(series, std::move(facts));
+  for (auto& [series, facts] : known) {
+    Known compact;
+    for (auto& [what, value] : facts)
+      if (const auto fact = factFromString(what)) compact.emplace_back(*fact, std::move(value));
+    compact.shrink_to_fit();
+    if (!compact.empty()) known_.emplace(series, std::move(compact));
+  }
 }
 
 void ChangeTracker::onResult(const ProbeResult& result) {
@@ -61,9 +69,16 @@ void ChangeTracker::onResult(const ProbeResult& result) {
                                   result.finishedAt.time_since_epoch())
                                   .count();
   for (auto& [what, value] : facts) {
-    auto [it, first] = known.try_emplace(what, value);
+    const auto fact = factFromString(what);
+    if (!fact) continue;
+    auto it = std::find_if(known.begin(), known.end(),
+                           [&](const auto& entry) { return entry.first == *fact; });
+    const bool first = it == known.end();
     if (!first && it->second == value) continue;
-    if (!first) {
+    if (first) {
+      known.emplace_back(*fact, value);
+      known.shrink_to_fit();
+    } else {
       RecordedChange change{key, &target, result.address, what, it->second, value, unixMs};
       logInfo("target changed", {{"target", target.id},
                                  {"address", result.address},

@@ -52,9 +52,12 @@ class ChangeTracker : public ResultSink {
   void onSeriesRemoved(const Target& target, const std::string& address) override;
 
  private:
+  // A series' known facts: a few pairs, so a flat vector (a map costs a node per fact).
+  using Known = std::vector<std::pair<Fact, std::string>>;
+
   ProbeMetrics& metrics_;
   Store store_;
-  std::unordered_map<std::string, std::map<std::string, std::string>> known_;
+  std::unordered_map<std::string, Known> known_;
 };
 
 }  // namespace envprobe

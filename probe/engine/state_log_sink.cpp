@@ -19,22 +19,24 @@ double secondsBetween(Timers::TimePoint from, Timers::TimePoint to) {
 void StateLogSink::onResult(const ProbeResult& result) {
   const Target& t = result.target->target;
   const auto now = clock_.now();
-  auto it = series_.try_emplace(seriesKey(t.id, result.address)).first;
-  State& s = it->second;
   const bool ok = result.verdict.ok;
-
+  // Only series that are down are kept: an up series needs no state (most series, most of
+  // the time), so a healthy fleet costs nothing here.
   if (ok) {
-    if (s.down) {
-      logInfo("target recovered", {{"target", t.id},
-                                   {"address", result.address},
-                                   {"url", redactedUrl(t.url)},
-                                   {"reason", toString(s.reason)},
-                                   {"down_for_seconds", secondsBetween(s.since, now)}});
-    }
-    s = State{};
+    if (series_.empty()) return;
+    auto it = series_.find(seriesKey(t.id, result.address));
+    if (it == series_.end()) return;
+    const State& s = it->second;
+    logInfo("target recovered", {{"target", t.id},
+                                 {"address", result.address},
+                                 {"url", redactedUrl(t.url)},
+                                 {"reason", toString(s.reason)},
+                                 {"down_for_seconds", secondsBetween(s.since, now)}});
+    series_.erase(it);
     return;
   }
 
+  State& s = series_[seriesKey(t.id, result.address)];
   const Reason reason = result.verdict.reason;
   if (!s.down) {
     logInfo("target down", {{"target", t.id},

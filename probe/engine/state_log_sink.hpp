@@ -26,7 +26,7 @@ class StateLogSink : public ResultSink {
   void onResult(const ProbeResult& result) override;
   void onSeriesRemoved(const Target& target, const std::string& address) override;
 
-  std::size_t trackedSeries() const { return series_.size(); }
+  std::size_t trackedSeries() const { return series_.size(); }  // series down now
 
  private:
   struct State {
@@ -36,7 +36,7 @@ class StateLogSink : public ResultSink {
   };
 
   const Timers& clock_;
-  std::unordered_map<std::string, State> series_;  // by seriesKey(target id, address)
+  std::unordered_map<std::string, State> series_;  // down series, by seriesKey(id, address)
 };
 
 }  // namespace envprobe

@@ -165,7 +165,21 @@ TEST_CASE("state log: each address of a target is its own series", "[state_log]"
   CHECK(lines[0]["address"] == "10.0.0.1");
   CHECK(lines[1]["msg"] == "target recovered");
   CHECK(lines[1]["address"] == "10.0.0.2");
-  CHECK(sink.trackedSeries() == 2);
+  CHECK(sink.trackedSeries() == 1);  // only the series that is down now is kept
+}
+
+TEST_CASE("state log: series that are up cost no state", "[state_log]") {
+  CapturedLog log;
+  ManualTimers clock;
+  StateLogSink sink(clock);
+  const auto target = makeTarget("shop.at.local", "", AddressMode::All);
+  for (int i = 0; i < 3; ++i) sink.onResult(result(target, "10.0.0." + std::to_string(i), true));
+  CHECK(sink.trackedSeries() == 0);
+  sink.onResult(result(target, "10.0.0.1", false, Reason::Timeout, "timed out"));
+  CHECK(sink.trackedSeries() == 1);
+  sink.onResult(result(target, "10.0.0.1", true));
+  CHECK(sink.trackedSeries() == 0);
+  CHECK(log.take().size() == 2);
 }
 
 TEST_CASE("state log: a removed series is forgotten without a line", "[state_log]") {
