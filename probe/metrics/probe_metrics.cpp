@@ -11,7 +11,7 @@ namespace envprobe {
 
 namespace {
 
-void applyChange(SeriesState& s, const SeriesChange& change) {
+void applyChange(SeriesFacts& s, const SeriesChange& change) {
   if (change.unixMs >= s.lastChangeUnixMs) {
     s.lastChangeWhat = change.what;
     s.lastChangeOld = change.oldValue;
@@ -41,21 +41,25 @@ SeriesState seriesIdentity(const Target& t, const std::string& address) {
 void ProbeMetrics::record(const ProbeResult& result) {
   const Target& t = result.target->target;
   const Observation& obs = result.observation;
+  std::string key = seriesKey(t.id, result.address);  // built before the lock
   std::lock_guard<std::mutex> lock(mutex_);
-  const std::string key = seriesKey(t.id, result.address);
-  const auto [slot, inserted] = index_.try_emplace(key, slots_.size());
-  if (inserted) {
-    slots_.push_back(std::make_unique<ExposedSeries>());
-    slots_.back()->key = key;
-    slots_.back()->born = epoch_;
-  }
-  ExposedSeries& exposed = writable(slot->second);
-  SeriesState& s = exposed.state;
-  const bool first = s.targetId.empty();
+  auto found = index_.find(key);
+  const bool first = found == index_.end();
   if (first) {
-    s = seriesIdentity(t, result.address);
-    exposed.labels = formatSeriesLabels(s);
+    auto identity = std::make_shared<SeriesIdentity>();
+    identity->target = result.target;
+    identity->address = result.address;
+    identity->key = std::move(key);
+    identity->labels = formatSeriesLabels(seriesIdentity(t, result.address));
+    auto series = std::make_unique<ExposedSeries>();
+    series->identity = identity;
+    series->born = epoch_;
+    found = index_.emplace(std::string_view(identity->key), slots_.size()).first;
+    slots_.push_back(std::move(series));
   }
+  ExposedSeries& exposed = writable(found->second);
+  SeriesFacts& s = exposed.state;
+  const std::string& exposedKey = exposed.key();
   const std::int64_t finished = std::chrono::duration_cast<std::chrono::seconds>(
                                    result.finishedAt.time_since_epoch())
                                    .count();
@@ -65,7 +69,7 @@ void ProbeMetrics::record(const ProbeResult& result) {
     s.downSinceUnix = finished;
   }
   if (first && !seededDownSince_.empty()) {
-    if (auto seed = seededDownSince_.find(key); seed != seededDownSince_.end()) {
+    if (auto seed = seededDownSince_.find(exposedKey); seed != seededDownSince_.end()) {
       if (!result.verdict.ok && seed->second > 0) s.downSinceUnix = seed->second;
       seededDownSince_.erase(seed);
     }
@@ -91,7 +95,7 @@ void ProbeMetrics::record(const ProbeResult& result) {
     s.ipHash = ip ? ip->hash : 0;
   }
   if (first && !seededChanges_.empty()) {
-    if (auto seed = seededChanges_.find(key); seed != seededChanges_.end()) {
+    if (auto seed = seededChanges_.find(exposedKey); seed != seededChanges_.end()) {
       for (const auto& change : seed->second) applyChange(s, change);
       seededChanges_.erase(seed);
     }
@@ -133,9 +137,9 @@ void ProbeMetrics::removeSeries(const std::string& targetId, const std::string& 
   const std::size_t slot = it->second;
   // A reload that changes a target removes its series and adds them again: their last change
   // comes back with them (as it does from the history after a restart).
-  const SeriesState& gone = slots_[slot]->state;
+  const SeriesFacts& gone = slots_[slot]->state;
   if (gone.lastChangeUnixMs > 0) {
-    auto& seed = seededChanges_[it->first];
+    auto& seed = seededChanges_[std::string(it->first)];
     for (const auto& [what, at] : gone.lastChangeByWhat)
       if (what != gone.lastChangeWhat) seed.push_back({what, "", "", at * 1000});
     seed.push_back({gone.lastChangeWhat, gone.lastChangeOld, gone.lastChangeNew,
@@ -145,7 +149,7 @@ void ProbeMetrics::removeSeries(const std::string& targetId, const std::string& 
   victim = std::move(slots_[slot]);
   if (slot + 1 != slots_.size()) {
     slots_[slot] = std::move(slots_.back());
-    index_[slots_[slot]->key] = slot;
+    index_[slots_[slot]->key()] = slot;
   }
   slots_.pop_back();
   if (!liveSnapshots_.empty()) retired_.emplace_back(epoch_, std::move(victim));
@@ -185,7 +189,7 @@ SeriesSnapshot ProbeMetrics::exposedSnapshot() const {
                              .count());
   }
   std::sort(out.series_.begin(), out.series_.end(),
-            [](const ExposedSeries* a, const ExposedSeries* b) { return a->key < b->key; });
+            [](const ExposedSeries* a, const ExposedSeries* b) { return a->key() < b->key(); });
   return out;
 }
 
@@ -225,7 +229,13 @@ std::vector<SeriesState> ProbeMetrics::snapshot() const {
   const SeriesSnapshot series = exposedSnapshot();
   std::vector<SeriesState> out;
   out.reserve(series.size());
-  for (const auto& s : series) out.push_back(s->state);
+  for (const auto& s : series) out.push_back(s->value());
+  return out;
+}
+
+SeriesState ExposedSeries::value() const {
+  SeriesState out = seriesIdentity(identity->target->target, identity->address);
+  static_cast<SeriesFacts&>(out) = state;
   return out;
 }
 

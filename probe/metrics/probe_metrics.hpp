@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -27,12 +28,25 @@
 
 namespace envprobe {
 
-// One series as exposed: its state and its label set, formatted once (labels never change).
-struct ExposedSeries {
-  SeriesState state;
-  std::string labels;  // env="…",service="…",…,instance="…", escaped
+// Who a series is, fixed for its life and shared by every version of its state. The identity's
+// strings are the target's (held, not copied): only the address, the key and the label set,
+// formatted once, are the series' own.
+struct SeriesIdentity {
+  std::shared_ptr<const ProbeTarget> target;
+  std::string address;
   std::string key;     // seriesKey(targetId, address)
+  std::string labels;  // env="…",service="…",…,instance="…", escaped
+};
+
+// One series as exposed: its identity and one version of its facts.
+struct ExposedSeries {
+  std::shared_ptr<const SeriesIdentity> identity;
+  SeriesFacts state;
   std::uint64_t born = 0;  // the snapshot epoch this version was made in
+
+  const std::string& key() const { return identity->key; }
+  const std::string& labels() const { return identity->labels; }
+  SeriesState value() const;  // identity and facts as one value
 };
 
 // A series with its identity (target, labels, URL, instance) and no result yet.
@@ -102,7 +116,8 @@ class ProbeMetrics : public prometheus::Collectable, public TextCollectable {
   const MetricsSettings settings_;
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<ExposedSeries>> slots_;      // unordered; contiguous to copy
-  std::unordered_map<std::string, std::size_t> index_;     // seriesKey -> slot
+  // seriesKey -> slot; the views point into each series' identity, which outlives its entry.
+  std::unordered_map<std::string_view, std::size_t> index_;
   mutable std::uint64_t epoch_ = 0;
   mutable std::atomic<std::int64_t> lastLockNanos_{0};                        // the last snapshot's epoch
   mutable std::map<std::uint64_t, int> liveSnapshots_;     // epoch -> how many

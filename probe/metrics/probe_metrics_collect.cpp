@@ -54,7 +54,7 @@ std::vector<MetricFamily> ProbeMetrics::Collect() const {
       changed(f::kChanged);
 
   for (const auto& exposed : exposedSnapshot()) {
-    const SeriesState& s = exposed->state;
+    const SeriesState s = exposed->value();
     const auto labels = labelsOf(s);
     success.add(labels, s.success ? 1 : 0);
     duration.add(labels, s.durationSeconds);

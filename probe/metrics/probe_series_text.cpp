@@ -20,7 +20,7 @@ class SeriesTextWriter {
     if (out_.failed()) return;
     out_.family(info.name, info.help, info.type());
     for (const auto& exposed : series_) {
-      fn(exposed->state, std::string_view(exposed->labels));
+      fn(exposed->state, std::string_view(exposed->labels()));
       if (out_.failed()) return;
     }
   }
@@ -39,56 +39,56 @@ void ProbeMetrics::writeText(TextWriter& out) const {
   const SeriesSnapshot series = exposedSnapshot();
   SeriesTextWriter w(out, series);
   using L = std::string_view;
-  w.family(f::kSuccess, [&](const SeriesState& s, L l) {
+  w.family(f::kSuccess, [&](const SeriesFacts& s, L l) {
     out.sample(f::kSuccess.name, l, flag(s.success));
   });
-  w.family(f::kDuration, [&](const SeriesState& s, L l) {
+  w.family(f::kDuration, [&](const SeriesFacts& s, L l) {
     out.sample(f::kDuration.name, l, s.durationSeconds);
   });
-  w.family(f::kStatus, [&](const SeriesState& s, L l) {
+  w.family(f::kStatus, [&](const SeriesFacts& s, L l) {
     out.sample(f::kStatus.name, l, s.statusCode);
   });
   if (settings_.phases) {
-    w.family(f::kPhases, [&](const SeriesState& s, L l) {
+    w.family(f::kPhases, [&](const SeriesFacts& s, L l) {
       const double values[] = {s.phases.resolve, s.phases.connect, s.phases.tls,
                                s.phases.processing, s.phases.transfer};
       for (std::size_t i = 0; i < std::size(values); ++i)
         out.sample(f::kPhases.name, l, "phase", f::kPhaseNames[i], values[i]);
     });
   }
-  w.family(f::kDns, [&](const SeriesState& s, L l) {
+  w.family(f::kDns, [&](const SeriesFacts& s, L l) {
     out.sample(f::kDns.name, l, s.dnsSeconds);
   });
-  w.family(f::kLength, [&](const SeriesState& s, L l) {
+  w.family(f::kLength, [&](const SeriesFacts& s, L l) {
     out.sample(f::kLength.name, l, static_cast<double>(s.contentLength));
   });
-  w.family(f::kVersion, [&](const SeriesState& s, L l) {
+  w.family(f::kVersion, [&](const SeriesFacts& s, L l) {
     out.sample(f::kVersion.name, l, s.httpVersion);
   });
-  w.family(f::kSsl, [&](const SeriesState& s, L l) { out.sample(f::kSsl.name, l, flag(s.ssl)); });
-  w.family(f::kRedirects, [&](const SeriesState& s, L l) {
+  w.family(f::kSsl, [&](const SeriesFacts& s, L l) { out.sample(f::kSsl.name, l, flag(s.ssl)); });
+  w.family(f::kRedirects, [&](const SeriesFacts& s, L l) {
     out.sample(f::kRedirects.name, l, s.redirects);
   });
-  w.family(f::kExpiry, [&](const SeriesState& s, L l) {
+  w.family(f::kExpiry, [&](const SeriesFacts& s, L l) {
     if (s.certPresent) out.sample(f::kExpiry.name, l, static_cast<double>(s.certExpiry));
   });
-  w.family(f::kBodyLength, [&](const SeriesState& s, L l) {
+  w.family(f::kBodyLength, [&](const SeriesFacts& s, L l) {
     out.sample(f::kBodyLength.name, l, static_cast<double>(s.uncompressedBodyLength));
   });
-  w.family(f::kIpProtocol, [&](const SeriesState& s, L l) {
+  w.family(f::kIpProtocol, [&](const SeriesFacts& s, L l) {
     out.sample(f::kIpProtocol.name, l, s.ipProtocol);
   });
-  w.family(f::kIpHash, [&](const SeriesState& s, L l) {
+  w.family(f::kIpHash, [&](const SeriesFacts& s, L l) {
     out.sample(f::kIpHash.name, l, static_cast<double>(s.ipHash));
   });
-  w.family(f::kTlsVersion, [&](const SeriesState& s, L l) {
+  w.family(f::kTlsVersion, [&](const SeriesFacts& s, L l) {
     if (s.tls.present) out.sample(f::kTlsVersion.name, l, "version", s.tls.version, 1);
   });
-  w.family(f::kChainExpiry, [&](const SeriesState& s, L l) {
+  w.family(f::kChainExpiry, [&](const SeriesFacts& s, L l) {
     if (s.tls.present && s.tls.chainVerified)
       out.sample(f::kChainExpiry.name, l, static_cast<double>(s.tls.lastChainExpiryUnix));
   });
-  w.family(f::kChainInfo, [&](const SeriesState& s, L l) {
+  w.family(f::kChainInfo, [&](const SeriesFacts& s, L l) {
     if (!s.tls.present) return;
     out.sample(f::kChainInfo.name, l,
                {{"fingerprint_sha256", s.tls.fingerprintSha256},
@@ -98,23 +98,23 @@ void ProbeMetrics::writeText(TextWriter& out) const {
                 {"serialnumber", s.tls.serialNumber}},
                1);
   });
-  w.family(f::kRegex, [&](const SeriesState& s, L l) {
+  w.family(f::kRegex, [&](const SeriesFacts& s, L l) {
     out.sample(f::kRegex.name, l, flag(s.failedDueToRegex));
   });
-  w.family(f::kFailures, [&](const SeriesState& s, L l) {
+  w.family(f::kFailures, [&](const SeriesFacts& s, L l) {
     for (const auto& [reason, count] : s.failures)
       out.sample(f::kFailures.name, l, "reason", toString(reason), static_cast<double>(count));
   });
-  w.family(f::kFailing, [&](const SeriesState& s, L l) {
+  w.family(f::kFailing, [&](const SeriesFacts& s, L l) {
     if (!s.success) out.sample(f::kFailing.name, l, "reason", toString(s.reason), 1);
   });
-  w.family(f::kLastRun, [&](const SeriesState& s, L l) {
+  w.family(f::kLastRun, [&](const SeriesFacts& s, L l) {
     out.sample(f::kLastRun.name, l, static_cast<double>(s.lastProbeUnix));
   });
-  w.family(f::kDeployed, [&](const SeriesState& s, L l) {
+  w.family(f::kDeployed, [&](const SeriesFacts& s, L l) {
     if (!s.version.empty()) out.sample(f::kDeployed.name, l, "version", s.version, 1);
   });
-  w.family(f::kChanged, [&](const SeriesState& s, L l) {
+  w.family(f::kChanged, [&](const SeriesFacts& s, L l) {
     for (const auto& [what, at] : s.lastChangeByWhat)
       out.sample(f::kChanged.name, l, "what", what, static_cast<double>(at));
   });

@@ -1,6 +1,6 @@
 #pragma once
 // The state behind one target's probe series (one per address label): the last probe's facts
-// and the failure counters, as plain values.
+// and the failure counters, as plain values, and the series' identity.
 #include <cstdint>
 #include <map>
 #include <string>
@@ -11,10 +11,8 @@
 
 namespace envprobe {
 
-struct SeriesState {
-  std::string targetId;
-  std::string env, service, check, hostname, visibility, address, url;
-  std::string instance;  // the `instance` label: unique per series within the agent
+// What changes: the last probe's facts and the counters.
+struct SeriesFacts {
   bool success = false;
   Reason reason = Reason::None;
   std::string detail;
@@ -48,6 +46,16 @@ struct SeriesState {
   std::int64_t lastChangeUnixMs = 0;
   std::map<std::string, std::int64_t> lastChangeByWhat;  // what -> unix seconds
 };
+
+// Who: fixed for the life of a series.
+struct SeriesIdentityFields {
+  std::string targetId;
+  std::string env, service, check, hostname, visibility, address, url;
+  std::string instance;  // the `instance` label: unique per series within the agent
+};
+
+// One series as a value: its identity and its facts.
+struct SeriesState : SeriesIdentityFields, SeriesFacts {};
 
 // One change of a tracked fact of one series, as change tracking records it.
 struct SeriesChange {
