@@ -49,9 +49,9 @@ StatusPageModel buildStatusModel(StatusSources sources) {
         !sources.maintenance.empty() &&
         inMaintenance(sources.maintenance, s.service, s.hostname, s.check,
                       std::chrono::system_clock::time_point(std::chrono::milliseconds(now)));
-    if (s.lastChangeUnixMs > 0)
-      row.lastChange = statusChange(s.service, s.hostname, s.check, s.lastChangeWhat,
-                                    s.lastChangeOld, s.lastChangeNew, s.lastChangeUnixMs);
+    if (s.lastChange->unixMs > 0)
+      row.lastChange = statusChange(s.service, s.hostname, s.check, s.lastChange->what,
+                                    s.lastChange->oldValue, s.lastChange->newValue, s.lastChange->unixMs);
     row.state = std::move(s);
     model.rows.push_back(std::move(row));
   }

@@ -12,14 +12,23 @@ namespace envprobe {
 namespace {
 
 void applyChange(SeriesFacts& s, const SeriesChange& change) {
-  if (change.unixMs >= s.lastChangeUnixMs) {
-    s.lastChangeWhat = change.what;
-    s.lastChangeOld = change.oldValue;
-    s.lastChangeNew = change.newValue;
-    s.lastChangeUnixMs = change.unixMs;
+  SeriesLastChange& last = s.lastChange.edit();
+  if (change.unixMs >= last.unixMs) {
+    last.what = change.what;
+    last.oldValue = change.oldValue;
+    last.newValue = change.newValue;
+    last.unixMs = change.unixMs;
   }
-  auto& at = s.lastChangeByWhat[change.what];
+  auto& at = last.byWhat[change.what];
   at = std::max(at, change.unixMs / 1000);
+}
+
+bool sameTls(const TlsFacts& a, const TlsFacts& b) {
+  return a.present == b.present && a.chainVerified == b.chainVerified &&
+         a.lastChainExpiryUnix == b.lastChainExpiryUnix && a.version == b.version &&
+         a.fingerprintSha256 == b.fingerprintSha256 && a.subject == b.subject &&
+         a.issuer == b.issuer && a.subjectAlternative == b.subjectAlternative &&
+         a.serialNumber == b.serialNumber;
 }
 
 }  // namespace
@@ -51,6 +60,7 @@ void ProbeMetrics::record(const ProbeResult& result) {
     identity->address = result.address;
     identity->key = std::move(key);
     identity->labels = formatSeriesLabels(seriesIdentity(t, result.address));
+    identity->labels.shrink_to_fit();  // formatted with room to spare; kept for the series' life
     auto series = std::make_unique<ExposedSeries>();
     series->identity = identity;
     series->born = epoch_;
@@ -88,7 +98,8 @@ void ProbeMetrics::record(const ProbeResult& result) {
   s.redirects = obs.redirects;
   s.certPresent = obs.cert.present;
   if (obs.cert.present) s.certExpiry = obs.cert.earliestExpiryUnix;
-  s.tls = obs.tls;
+  if (!obs.tls.present) s.tls.reset();
+  else if (!s.tls || !sameTls(*s.tls, obs.tls)) s.tls.set(obs.tls);  // mostly the same cert
   if (first || obs.resolvedAddress != s.resolvedAddress) {  // parsed once per address seen
     const auto ip = ipFacts(obs.resolvedAddress);
     s.ipProtocol = ip ? ip->protocol : 0;
@@ -138,12 +149,12 @@ void ProbeMetrics::removeSeries(const std::string& targetId, const std::string& 
   // A reload that changes a target removes its series and adds them again: their last change
   // comes back with them (as it does from the history after a restart).
   const SeriesFacts& gone = slots_[slot]->state;
-  if (gone.lastChangeUnixMs > 0) {
+  if (gone.lastChange->unixMs > 0) {
     auto& seed = seededChanges_[std::string(it->first)];
-    for (const auto& [what, at] : gone.lastChangeByWhat)
-      if (what != gone.lastChangeWhat) seed.push_back({what, "", "", at * 1000});
-    seed.push_back({gone.lastChangeWhat, gone.lastChangeOld, gone.lastChangeNew,
-                    gone.lastChangeUnixMs});
+    for (const auto& [what, at] : gone.lastChange->byWhat)
+      if (what != gone.lastChange->what) seed.push_back({what, "", "", at * 1000});
+    seed.push_back({gone.lastChange->what, gone.lastChange->oldValue, gone.lastChange->newValue,
+                    gone.lastChange->unixMs});
   }
   index_.erase(it);
   victim = std::move(slots_[slot]);

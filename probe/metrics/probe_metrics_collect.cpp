@@ -77,18 +77,18 @@ std::vector<MetricFamily> ProbeMetrics::Collect() const {
     bodyLength.add(labels, static_cast<double>(s.uncompressedBodyLength));
     ipProtocol.add(labels, s.ipProtocol);
     ipHash.add(labels, static_cast<double>(s.ipHash));
-    if (s.tls.present) {
+    if (s.tls->present) {
       auto withVersion = labels;
-      withVersion.push_back({"version", s.tls.version});
+      withVersion.push_back({"version", s.tls->version});
       tlsVersion.add(std::move(withVersion), 1);
-      if (s.tls.chainVerified)
-        chainExpiry.add(labels, static_cast<double>(s.tls.lastChainExpiryUnix));
+      if (s.tls->chainVerified)
+        chainExpiry.add(labels, static_cast<double>(s.tls->lastChainExpiryUnix));
       auto withLeaf = labels;
-      withLeaf.push_back({"fingerprint_sha256", s.tls.fingerprintSha256});
-      withLeaf.push_back({"subject", s.tls.subject});
-      withLeaf.push_back({"issuer", s.tls.issuer});
-      withLeaf.push_back({"subjectalternative", s.tls.subjectAlternative});
-      withLeaf.push_back({"serialnumber", s.tls.serialNumber});
+      withLeaf.push_back({"fingerprint_sha256", s.tls->fingerprintSha256});
+      withLeaf.push_back({"subject", s.tls->subject});
+      withLeaf.push_back({"issuer", s.tls->issuer});
+      withLeaf.push_back({"subjectalternative", s.tls->subjectAlternative});
+      withLeaf.push_back({"serialnumber", s.tls->serialNumber});
       chainInfo.add(std::move(withLeaf), 1);
     }
     regex.add(labels, s.failedDueToRegex ? 1 : 0);
@@ -108,7 +108,7 @@ std::vector<MetricFamily> ProbeMetrics::Collect() const {
       withVersion.push_back({"version", s.version});
       deployed.add(std::move(withVersion), 1);
     }
-    for (const auto& [what, at] : s.lastChangeByWhat) {
+    for (const auto& [what, at] : s.lastChange->byWhat) {
       auto withWhat = labels;
       withWhat.push_back({"what", what});
       changed.add(std::move(withWhat), static_cast<double>(at));

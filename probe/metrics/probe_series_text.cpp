@@ -82,20 +82,20 @@ void ProbeMetrics::writeText(TextWriter& out) const {
     out.sample(f::kIpHash.name, l, static_cast<double>(s.ipHash));
   });
   w.family(f::kTlsVersion, [&](const SeriesFacts& s, L l) {
-    if (s.tls.present) out.sample(f::kTlsVersion.name, l, "version", s.tls.version, 1);
+    if (s.tls->present) out.sample(f::kTlsVersion.name, l, "version", s.tls->version, 1);
   });
   w.family(f::kChainExpiry, [&](const SeriesFacts& s, L l) {
-    if (s.tls.present && s.tls.chainVerified)
-      out.sample(f::kChainExpiry.name, l, static_cast<double>(s.tls.lastChainExpiryUnix));
+    if (s.tls->present && s.tls->chainVerified)
+      out.sample(f::kChainExpiry.name, l, static_cast<double>(s.tls->lastChainExpiryUnix));
   });
   w.family(f::kChainInfo, [&](const SeriesFacts& s, L l) {
-    if (!s.tls.present) return;
+    if (!s.tls->present) return;
     out.sample(f::kChainInfo.name, l,
-               {{"fingerprint_sha256", s.tls.fingerprintSha256},
-                {"subject", s.tls.subject},
-                {"issuer", s.tls.issuer},
-                {"subjectalternative", s.tls.subjectAlternative},
-                {"serialnumber", s.tls.serialNumber}},
+               {{"fingerprint_sha256", s.tls->fingerprintSha256},
+                {"subject", s.tls->subject},
+                {"issuer", s.tls->issuer},
+                {"subjectalternative", s.tls->subjectAlternative},
+                {"serialnumber", s.tls->serialNumber}},
                1);
   });
   w.family(f::kRegex, [&](const SeriesFacts& s, L l) {
@@ -115,7 +115,7 @@ void ProbeMetrics::writeText(TextWriter& out) const {
     if (!s.version.empty()) out.sample(f::kDeployed.name, l, "version", s.version, 1);
   });
   w.family(f::kChanged, [&](const SeriesFacts& s, L l) {
-    for (const auto& [what, at] : s.lastChangeByWhat)
+    for (const auto& [what, at] : s.lastChange->byWhat)
       out.sample(f::kChanged.name, l, "what", what, static_cast<double>(at));
   });
 }

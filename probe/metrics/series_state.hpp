@@ -3,6 +3,7 @@
 // and the failure counters, as plain values, and the series' identity.
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,40 +12,71 @@
 
 namespace envprobe {
 
-// What changes: the last probe's facts and the counters.
+// A value kept out of line and shared between the versions of a series: most series never
+// need it (no TLS, no change seen yet), and copying a series copies a pointer. An empty one
+// reads as a default T.
+template <typename T>
+class SharedValue {
+ public:
+  const T& operator*() const { return value_ ? *value_ : empty(); }
+  const T* operator->() const { return &**this; }
+  explicit operator bool() const { return value_ != nullptr; }
+  void set(T value) { value_ = std::make_shared<const T>(std::move(value)); }
+  void reset() { value_.reset(); }
+  // A private copy to change (other versions keep theirs).
+  T& edit() {
+    auto copy = std::make_shared<T>(**this);
+    T& out = *copy;
+    value_ = std::move(copy);
+    return out;
+  }
+
+ private:
+  static const T& empty() {
+    static const T value{};
+    return value;
+  }
+  std::shared_ptr<const T> value_;
+};
+
+// The last change of a tracked fact of a series (change tracking).
+struct SeriesLastChange {
+  std::string what, oldValue, newValue;
+  std::int64_t unixMs = 0;                      // 0: none known
+  std::map<std::string, std::int64_t> byWhat;  // what -> unix seconds
+};
+
+// What changes: the last probe's facts and the counters. Ordered by size, so no padding.
 struct SeriesFacts {
-  bool success = false;
-  Reason reason = Reason::None;
-  std::string detail;
   double durationSeconds = 0;
-  int statusCode = 0;
-  PhaseTimes phases;
   double dnsSeconds = 0;
+  double httpVersion = 0;
+  PhaseTimes phases;
   std::int64_t contentLength = 0;
   std::int64_t uncompressedBodyLength = 0;
-  double httpVersion = 0;
-  bool ssl = false;
-  int redirects = 0;
-  bool certPresent = false;
   std::int64_t certExpiry = 0;
-  TlsFacts tls;  // the final response's TLS connection; tls.present false without one
-  int ipProtocol = 0;          // 4 or 6 of the address probed; 0 when none was
-  std::uint32_t ipHash = 0;    // fnv32a of its bytes
-  bool failedDueToRegex = false;
   std::int64_t lastProbeUnix = 0;
+  std::int64_t lastProbeUnixMs = 0;
   // While down: since when (unix seconds; across restarts when history is kept); 0 while up.
   std::int64_t downSinceUnix = 0;
   std::uint64_t probes = 0;
-  std::map<Reason, std::uint64_t> failures;
+  std::string detail;
   std::string serverHeader;
   std::string resolvedAddress;
   std::string version;  // the deployed version the last response named ("" unknown)
+  std::map<Reason, std::uint64_t> failures;
+  SharedValue<TlsFacts> tls;  // the final response's TLS connection; empty without one
+  SharedValue<SeriesLastChange> lastChange;  // empty: none known
+  Reason reason = Reason::None;
+  int statusCode = 0;
+  int redirects = 0;
+  int ipProtocol = 0;        // 4 or 6 of the address probed; 0 when none was
+  std::uint32_t ipHash = 0;  // fnv32a of its bytes
+  bool success = false;
+  bool ssl = false;
+  bool certPresent = false;
+  bool failedDueToRegex = false;
   bool versionTracked = false;  // the check says where its version is (`version:`)
-  std::int64_t lastProbeUnixMs = 0;
-  // The last change of a tracked fact (change tracking); lastChangeUnixMs 0: none known.
-  std::string lastChangeWhat, lastChangeOld, lastChangeNew;
-  std::int64_t lastChangeUnixMs = 0;
-  std::map<std::string, std::int64_t> lastChangeByWhat;  // what -> unix seconds
 };
 
 // Who: fixed for the life of a series.

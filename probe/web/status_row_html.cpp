@@ -13,7 +13,7 @@ constexpr std::size_t kMaxValueBytes = 120;   // a version, header or other chan
 constexpr std::size_t kMaxBuckets = 288;      // history buckets drawn per row
 
 void appendCertDays(std::string& out, const SeriesState& s, std::int64_t now) {
-  const std::int64_t expiry = s.certExpiry > 0 ? s.certExpiry : s.tls.lastChainExpiryUnix;
+  const std::int64_t expiry = s.certExpiry > 0 ? s.certExpiry : s.tls->lastChainExpiryUnix;
   if (expiry <= 0) {
     out += "<td class=\"cert\"></td>";
     return;

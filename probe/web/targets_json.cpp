@@ -44,11 +44,11 @@ std::string renderTargetsJson(const std::vector<SeriesState>& series) {
                    {"resolved_address", s.resolvedAddress},
                    {"version", s.versionTracked ? nlohmann::json(s.version)
                                                 : nlohmann::json(nullptr)},
-                   {"last_change", s.lastChangeUnixMs > 0
-                                       ? nlohmann::json{{"what", s.lastChangeWhat},
-                                                        {"old", s.lastChangeOld},
-                                                        {"new", s.lastChangeNew},
-                                                        {"time", rfc3339(s.lastChangeUnixMs / 1000)}}
+                   {"last_change", s.lastChange->unixMs > 0
+                                       ? nlohmann::json{{"what", s.lastChange->what},
+                                                        {"old", s.lastChange->oldValue},
+                                                        {"new", s.lastChange->newValue},
+                                                        {"time", rfc3339(s.lastChange->unixMs / 1000)}}
                                        : nlohmann::json(nullptr)}});
   }
   // replace: server and detail carry target bytes; invalid UTF-8 becomes U+FFFD instead of an

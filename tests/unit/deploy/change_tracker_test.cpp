@@ -103,8 +103,8 @@ TEST_CASE("the first value is the baseline; a new value is one change, once", "[
   CHECK(rig.changes[1].what == "certificate");
   const auto series = rig.metrics.snapshot();
   REQUIRE(series.size() == 1);
-  CHECK(series[0].lastChangeByWhat.at("server") == 3);
-  CHECK(series[0].lastChangeUnixMs == 3000);
+  CHECK(series[0].lastChange->byWhat.at("server") == 3);
+  CHECK(series[0].lastChange->unixMs == 3000);
   const std::string key = seriesKey(target->target.id, "");
   CHECK(rig.facts[key]["server"] == "nginx/1.24");
 }
@@ -145,8 +145,8 @@ TEST_CASE("a series removed and added again (a reload changed its target) keeps 
   CHECK(rig.changes[1].oldValue == "b");
   const auto series = rig.metrics.snapshot();
   REQUIRE(series.size() == 1);
-  CHECK(series[0].lastChangeNew == "c");
-  CHECK(series[0].lastChangeByWhat.at("server") == 3);
+  CHECK(series[0].lastChange->newValue == "c");
+  CHECK(series[0].lastChange->byWhat.at("server") == 3);
 }
 
 TEST_CASE("a series removed keeps its last change for when it comes back", "[deploy][changes]") {
@@ -158,6 +158,6 @@ TEST_CASE("a series removed keeps its last change for when it comes back", "[dep
   rig.feed(result(target, "b", "", "1", 3000));
   const auto series = rig.metrics.snapshot();
   REQUIRE(series.size() == 1);
-  CHECK(series[0].lastChangeWhat == "server");
-  CHECK(series[0].lastChangeNew == "b");
+  CHECK(series[0].lastChange->what == "server");
+  CHECK(series[0].lastChange->newValue == "b");
 }

@@ -145,7 +145,7 @@ TEST_CASE("status page: certificate days left, highlighted under 14", "[web][sta
   auto soon = row("a", "soon", "c", true);
   soon.state.certExpiry = kNow + 10 * 86400 + 3600;
   auto later = row("a", "later", "c", true);
-  later.state.tls.lastChainExpiryUnix = kNow + 30 * 86400;  // no certExpiry: the TLS facts
+  later.state.tls.edit().lastChainExpiryUnix = kNow + 30 * 86400;  // no certExpiry: the TLS facts
   auto expired = row("a", "expired", "c", false);
   expired.state.certExpiry = kNow - 2 * 86400;
   const auto page = envprobe::renderStatusPage(model({soon, later, expired}));
