@@ -55,7 +55,7 @@ ChangeTracker::ChangeTracker(ProbeMetrics& metrics, Store store,
     for (auto& [what, value] : facts)
       if (const auto fact = factFromString(what)) compact.emplace_back(*fact, std::move(value));
     compact.shrink_to_fit();
-    if (!compact.empty()) known_.emplace(series, std::move(compact));
+    if (!compact.empty()) known_.emplace(seriesKeyHash(series), std::move(compact));
   }
 }
 
@@ -63,8 +63,8 @@ void ChangeTracker::onResult(const ProbeResult& result) {
   auto facts = trackedFacts(result);
   if (facts.empty()) return;
   const Target& target = result.target->target;
-  const std::string key = seriesKey(target.id, result.address);
-  auto& known = known_[key];
+  auto& known = known_[seriesHash(target.id, result.address)];
+  std::string key;  // built when a fact is new or changed
   const std::int64_t unixMs = std::chrono::duration_cast<std::chrono::milliseconds>(
                                   result.finishedAt.time_since_epoch())
                                   .count();
@@ -75,6 +75,7 @@ void ChangeTracker::onResult(const ProbeResult& result) {
                            [&](const auto& entry) { return entry.first == *fact; });
     const bool first = it == known.end();
     if (!first && it->second == value) continue;
+    if (key.empty()) key = seriesKey(target.id, result.address);
     if (first) {
       known.emplace_back(*fact, value);
       known.shrink_to_fit();

@@ -9,6 +9,7 @@
 // A sink on the loop: per result a handful of string compares; the disk is the history's
 // writer thread. Baselines outlive a series' removal (a reload that changes a target removes
 // and adds its series again); like the history's facts they last until the agent restarts.
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
@@ -57,7 +58,7 @@ class ChangeTracker : public ResultSink {
 
   ProbeMetrics& metrics_;
   Store store_;
-  std::unordered_map<std::string, Known> known_;
+  std::unordered_map<std::uint64_t, Known> known_;  // by seriesHash (no key copy per series)
 };
 
 }  // namespace envprobe

@@ -17,14 +17,15 @@ SessionTable::SessionTable(ProbeIo& io, SchedulerOptions options, SessionTableOb
 SessionTable::~SessionTable() { stop(); }
 
 void SessionTable::add(std::shared_ptr<const ProbeTarget> target) {
-  const std::string id = target->target.id;
-  remove(id);
-  const std::uint64_t key = scheduler_.add(id, target->target.interval, io_.timers.now());
+  remove(target->target.id);
+  const std::uint64_t key =
+      scheduler_.add(target->target.id, target->target.interval, io_.timers.now());
   auto session = std::make_unique<TargetSession>(std::move(target), key, outputs_);
   ++neverLaunched_;
   reportAwaiting();
   byKey_[key] = session.get();
-  sessions_[id] = std::move(session);
+  const std::string_view id = session->target().target.id;  // lives as long as the session
+  sessions_.emplace(id, std::move(session));
   if (observer_.targets) observer_.targets(sessions_.size());
   if (running_) armTick();
 }
@@ -137,7 +138,7 @@ void SessionTable::tick() {
 
 void SessionTable::runOnce(std::function<void()> done) {
   once_ = std::make_unique<OnceRun>();
-  for (const auto& [id, session] : sessions_) once_->queue.push_back(id);  // map: sorted
+  for (const auto& [id, session] : sessions_) once_->queue.emplace_back(id);  // map: sorted
   once_->remaining = once_->queue.size();
   once_->done = std::move(done);
   if (once_->remaining == 0) {

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -80,7 +81,8 @@ class SessionTable {
   Scheduler scheduler_;
   SessionTableObserver observer_;
   SessionOutputs outputs_;
-  std::map<std::string, std::unique_ptr<TargetSession>> sessions_;  // by target id
+  // By target id; each key views its session's target's id (no copy of the id).
+  std::map<std::string_view, std::unique_ptr<TargetSession>> sessions_;
   std::unordered_map<std::uint64_t, TargetSession*> byKey_;          // by scheduler key
   OwnedTimer tick_;
   bool running_ = false;

@@ -22,14 +22,10 @@ class HistorySink : public ResultSink {
   void onSeriesRemoved(const Target& target, const std::string& address) override;
 
  private:
-  // A series by the 64-bit hash of its seriesKey: 16 bytes a series instead of a copy of the
-  // key (~100). Two series of one agent share a hash with a chance of about n^2 / 2^65
-  // (3e-8 at a million series); they would then share this flag, nothing else.
-  static std::uint64_t hashOf(const std::string& targetId, const std::string& address);
-  static std::uint64_t hashOf(const std::string& seriesKey);
-
   HistoryStore& store_;
-  std::unordered_map<std::uint64_t, bool> up_;  // by hashOf(seriesKey): the state last recorded
+  // By seriesHash: 16 bytes a series instead of a copy of its key (~100). Two series that
+  // share a hash (see seriesHash) would share this flag, nothing else.
+  std::unordered_map<std::uint64_t, bool> up_;  // the state last recorded
 };
 
 }  // namespace envprobe

@@ -137,3 +137,15 @@ TEST_CASE("a target whose instance label changes is changed: its series restart 
                        "at/shop/home-again/internal/shop.at.internal"});
   CHECK(d.unchanged.empty());
 }
+
+TEST_CASE("series hash: the same for the parts and for the key built from them") {
+  using envprobe::seriesHash;
+  using envprobe::seriesKey;
+  using envprobe::seriesKeyHash;
+  const std::string id = "at/shop/home/public/shop.example.test";
+  CHECK(seriesHash(id, "10.0.0.1:443") == seriesKeyHash(seriesKey(id, "10.0.0.1:443")));
+  CHECK(seriesHash(id, "") == seriesKeyHash(seriesKey(id, "")));
+  // The separator counts: moving bytes between the id and the address is another series.
+  CHECK(seriesHash(id + "1", "0.0.0.1") != seriesHash(id, "10.0.0.1"));
+  CHECK(seriesHash(id, "10.0.0.1") != seriesHash(id, "10.0.0.2"));
+}
