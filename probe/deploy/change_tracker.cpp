@@ -86,7 +86,8 @@ void ChangeTracker::onResult(const ProbeResult& result) {
                                  {"what", what},
                                  {"old", change.oldValue},
                                  {"new", change.newValue}});
-      metrics_.noteChange(key, SeriesChange{what, change.oldValue, value, unixMs});
+      metrics_.noteChange(target.id, result.address,
+                          SeriesChange{what, change.oldValue, value, unixMs});
       if (store_.change) store_.change(change);
       it->second = value;
     }

@@ -47,29 +47,37 @@ SeriesState seriesIdentity(const Target& t, const std::string& address) {
   return s;
 }
 
+std::size_t ProbeMetrics::find(const std::string& targetId, const std::string& address) const {
+  auto [it, end] = index_.equal_range(seriesHash(targetId, address));
+  for (; it != end; ++it) {
+    const ExposedSeries& series = *slots_[it->second];
+    if (series.targetId() == targetId && series.address == address) return it->second;
+  }
+  return kNoSlot;
+}
+
 void ProbeMetrics::record(const ProbeResult& result) {
   const Target& t = result.target->target;
   const Observation& obs = result.observation;
-  std::string key = seriesKey(t.id, result.address);  // built before the lock
   std::lock_guard<std::mutex> lock(mutex_);
-  auto found = index_.find(key);
-  const bool first = found == index_.end();
+  std::size_t slot = find(t.id, result.address);
+  const bool first = slot == kNoSlot;
   if (first) {
-    auto identity = std::make_shared<SeriesIdentity>();
-    identity->target = result.target;
-    identity->address = result.address;
-    identity->key = std::move(key);
-    identity->labels = formatSeriesLabels(seriesIdentity(t, result.address));
-    identity->labels.shrink_to_fit();  // formatted with room to spare; kept for the series' life
     auto series = std::make_unique<ExposedSeries>();
-    series->identity = identity;
+    series->target = result.target;
+    series->address = result.address;
     series->born = epoch_;
-    found = index_.emplace(std::string_view(identity->key), slots_.size()).first;
+    slot = slots_.size();
     slots_.push_back(std::move(series));
+    index_.emplace(seriesHash(t.id, result.address), slot);
   }
-  ExposedSeries& exposed = writable(found->second);
+  ExposedSeries& exposed = writable(slot);
   SeriesFacts& s = exposed.state;
-  const std::string& exposedKey = exposed.key();
+  // The history's seeds are by seriesKey; there are none once every series had its first result.
+  const std::string exposedKey =
+      first && (!seededDownSince_.empty() || !seededChanges_.empty())
+          ? seriesKey(t.id, result.address)
+          : std::string();
   const std::int64_t finished = std::chrono::duration_cast<std::chrono::seconds>(
                                    result.finishedAt.time_since_epoch())
                                    .count();
@@ -124,10 +132,11 @@ void ProbeMetrics::record(const ProbeResult& result) {
   if (!result.verdict.ok) ++s.failures[result.verdict.reason];
 }
 
-void ProbeMetrics::noteChange(const std::string& key, const SeriesChange& change) {
+void ProbeMetrics::noteChange(const std::string& targetId, const std::string& address,
+                              const SeriesChange& change) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (auto it = index_.find(key); it != index_.end())
-    applyChange(writable(it->second).state, change);
+  if (const std::size_t slot = find(targetId, address); slot != kNoSlot)
+    applyChange(writable(slot).state, change);
 }
 
 void ProbeMetrics::seedChanges(std::map<std::string, std::vector<SeriesChange>> byKey) {
@@ -143,25 +152,30 @@ void ProbeMetrics::seedDownSince(std::map<std::string, std::int64_t> sinceUnixBy
 void ProbeMetrics::removeSeries(const std::string& targetId, const std::string& address) {
   std::unique_ptr<ExposedSeries> victim;  // freed after the lock
   std::lock_guard<std::mutex> lock(mutex_);
-  const auto it = index_.find(seriesKey(targetId, address));
-  if (it == index_.end()) return;
-  const std::size_t slot = it->second;
+  const std::size_t slot = find(targetId, address);
+  if (slot == kNoSlot) return;
   // A reload that changes a target removes its series and adds them again: their last change
   // comes back with them (as it does from the history after a restart).
   const SeriesFacts& gone = slots_[slot]->state;
   if (gone.lastChange->unixMs > 0) {
-    auto& seed = seededChanges_[std::string(it->first)];
+    auto& seed = seededChanges_[seriesKey(targetId, address)];
     for (const auto& [what, at] : gone.lastChange->byWhat)
       if (what != gone.lastChange->what) seed.push_back({what, "", "", at * 1000});
     seed.push_back({gone.lastChange->what, gone.lastChange->oldValue, gone.lastChange->newValue,
                     gone.lastChange->unixMs});
   }
-  index_.erase(it);
+  // Its index entry goes; the last slot moves into its place, and its entry follows.
+  auto entryOf = [this](std::size_t which) {
+    const ExposedSeries& series = *slots_[which];
+    auto [it, end] = index_.equal_range(seriesHash(series.targetId(), series.address));
+    while (it != end && it->second != which) ++it;
+    return it;
+  };
+  index_.erase(entryOf(slot));
+  const std::size_t last = slots_.size() - 1;
+  if (slot != last) entryOf(last)->second = slot;
   victim = std::move(slots_[slot]);
-  if (slot + 1 != slots_.size()) {
-    slots_[slot] = std::move(slots_.back());
-    index_[slots_[slot]->key()] = slot;
-  }
+  if (slot != last) slots_[slot] = std::move(slots_[last]);
   slots_.pop_back();
   if (!liveSnapshots_.empty()) retired_.emplace_back(epoch_, std::move(victim));
 }
@@ -200,7 +214,7 @@ SeriesSnapshot ProbeMetrics::exposedSnapshot() const {
                              .count());
   }
   std::sort(out.series_.begin(), out.series_.end(),
-            [](const ExposedSeries* a, const ExposedSeries* b) { return a->key() < b->key(); });
+            [](const ExposedSeries* a, const ExposedSeries* b) { return seriesKeyLess(*a, *b); });
   return out;
 }
 
@@ -245,30 +259,32 @@ std::vector<SeriesState> ProbeMetrics::snapshot() const {
 }
 
 SeriesState ExposedSeries::value() const {
-  SeriesState out = seriesIdentity(identity->target->target, identity->address);
+  SeriesState out = seriesIdentity(target->target, address);
   static_cast<SeriesFacts&>(out) = state;
   return out;
 }
 
-std::string formatSeriesLabels(const SeriesState& s) {
-  std::string out;
-  out.reserve(160);
-  appendLabel(out, "env", s.env);
+bool seriesKeyLess(const ExposedSeries& a, const ExposedSeries& b) {
+  const int byId = a.targetId().compare(b.targetId());
+  return byId != 0 ? byId < 0 : a.address < b.address;
+}
+
+void appendSeriesLabels(std::string& out, const Target& t, const std::string& address) {
+  appendLabel(out, "env", t.env);
   out.push_back(',');
-  appendLabel(out, "service", s.service);
+  appendLabel(out, "service", t.service);
   out.push_back(',');
-  appendLabel(out, "check", s.check);
+  appendLabel(out, "check", t.check);
   out.push_back(',');
-  appendLabel(out, "hostname", s.hostname);
+  appendLabel(out, "hostname", t.hostname);
   out.push_back(',');
-  appendLabel(out, "visibility", s.visibility);
-  if (!s.address.empty()) {
+  appendLabel(out, "visibility", toString(t.visibility));
+  if (!address.empty()) {
     out.push_back(',');
-    appendLabel(out, "address", s.address);
+    appendLabel(out, "address", address);
   }
   out.push_back(',');
-  appendLabel(out, "instance", s.instance);
-  return out;
+  appendLabel(out, "instance", seriesInstance(t, address));
 }
 
 }  // namespace envprobe

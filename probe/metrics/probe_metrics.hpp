@@ -16,7 +16,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -28,26 +27,21 @@
 
 namespace envprobe {
 
-// Who a series is, fixed for its life and shared by every version of its state. The identity's
-// strings are the target's (held, not copied): only the address, the key and the label set,
-// formatted once, are the series' own.
-struct SeriesIdentity {
+// One series as exposed: who it is (its target, held and not copied, and its address) and one
+// version of its facts. Its label set is formatted when it is scraped.
+struct ExposedSeries {
   std::shared_ptr<const ProbeTarget> target;
   std::string address;
-  std::string key;     // seriesKey(targetId, address)
-  std::string labels;  // env="…",service="…",…,instance="…", escaped
-};
-
-// One series as exposed: its identity and one version of its facts.
-struct ExposedSeries {
-  std::shared_ptr<const SeriesIdentity> identity;
   SeriesFacts state;
   std::uint64_t born = 0;  // the snapshot epoch this version was made in
 
-  const std::string& key() const { return identity->key; }
-  const std::string& labels() const { return identity->labels; }
+  const std::string& targetId() const { return target->target.id; }
   SeriesState value() const;  // identity and facts as one value
 };
+
+// The order of seriesKey(id, address), without building keys (an id holds no control
+// characters, so comparing ids, then addresses, is comparing keys).
+bool seriesKeyLess(const ExposedSeries& a, const ExposedSeries& b);
 
 // A series with its identity (target, labels, URL, instance) and no result yet.
 SeriesState seriesIdentity(const Target& target, const std::string& address);
@@ -87,7 +81,8 @@ class ProbeMetrics : public prometheus::Collectable, public TextCollectable {
   // that time as its down-since instead of the first result's; each seed is used once.
   void seedDownSince(std::map<std::string, std::int64_t> sinceUnixByKey);
   // A tracked fact of a series changed (on the loop, after record()).
-  void noteChange(const std::string& key, const SeriesChange& change);
+  void noteChange(const std::string& targetId, const std::string& address,
+                  const SeriesChange& change);
   // Before probing starts: each series' known changes (from the history), oldest first; they
   // apply when the series' first result arrives.
   void seedChanges(std::map<std::string, std::vector<SeriesChange>> byKey);
@@ -115,9 +110,13 @@ class ProbeMetrics : public prometheus::Collectable, public TextCollectable {
 
   const MetricsSettings settings_;
   mutable std::mutex mutex_;
+  static constexpr std::size_t kNoSlot = static_cast<std::size_t>(-1);
+  // The slot of a series, or kNoSlot (lock held).
+  std::size_t find(const std::string& targetId, const std::string& address) const;
+
   std::vector<std::unique_ptr<ExposedSeries>> slots_;      // unordered; contiguous to copy
-  // seriesKey -> slot; the views point into each series' identity, which outlives its entry.
-  std::unordered_map<std::string_view, std::size_t> index_;
+  // seriesHash -> slot; a hash shared by two series has two entries, told apart by find().
+  std::unordered_multimap<std::uint64_t, std::size_t> index_;
   mutable std::uint64_t epoch_ = 0;
   mutable std::atomic<std::int64_t> lastLockNanos_{0};                        // the last snapshot's epoch
   mutable std::map<std::uint64_t, int> liveSnapshots_;     // epoch -> how many
@@ -127,7 +126,7 @@ class ProbeMetrics : public prometheus::Collectable, public TextCollectable {
   std::map<std::string, std::vector<SeriesChange>> seededChanges_;
 };
 
-// The label set of a series, formatted for the text format.
-std::string formatSeriesLabels(const SeriesState& s);
+// Appends the label set of a target's series for `address`, formatted for the text format.
+void appendSeriesLabels(std::string& out, const Target& target, const std::string& address);
 
 }  // namespace envprobe

@@ -204,3 +204,27 @@ TEST_CASE("probe series text: the lock is held for a pointer copy only",
   std::printf("lock hold (snapshot of 100000 series): best %.0f us, mean %.0f us\n", best,
               total / kRounds);
 }
+
+TEST_CASE("probe series: removing series in the middle keeps every other series found",
+          "[probe_metrics][text]") {
+  envprobe::ProbeMetrics metrics;
+  std::vector<envprobe::ProbeResult> results;
+  for (std::size_t i = 0; i < 40; ++i) results.push_back(envprobe::testing::syntheticResult(i));
+  for (const auto& r : results) metrics.record(r);
+  // Remove every third series: each removal moves the last slot into the freed one.
+  for (std::size_t i = 0; i < results.size(); i += 3)
+    metrics.removeSeries(results[i].target->target.id, results[i].address);
+  // Every remaining series is still found: a second result lands on it, not on a new series.
+  for (std::size_t i = 0; i < results.size(); ++i)
+    if (i % 3 != 0) metrics.record(results[i]);
+  const auto series = metrics.snapshot();
+  CHECK(series.size() == results.size() - (results.size() + 2) / 3);
+  for (const auto& s : series) CHECK(s.probes == 2);
+  // In seriesKey order.
+  for (std::size_t i = 1; i < series.size(); ++i)
+    CHECK(envprobe::seriesKey(series[i - 1].targetId, series[i - 1].address) <
+          envprobe::seriesKey(series[i].targetId, series[i].address));
+  // A removed series comes back as a new one.
+  metrics.record(results[0]);
+  CHECK(metrics.snapshot().size() == series.size() + 1);
+}

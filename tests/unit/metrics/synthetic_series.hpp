@@ -61,7 +61,7 @@ inline void fillSynthetic(ProbeMetrics& metrics, std::size_t n) {
     const ProbeResult r = syntheticResult(i);
     metrics.record(r);
     if (i % 9 == 0)
-      metrics.noteChange(seriesKey(r.target->target.id, r.address),
+      metrics.noteChange(r.target->target.id, r.address,
                          {"version", "1.0", "1.1", 1700000000000 + static_cast<std::int64_t>(i)});
   }
 }
