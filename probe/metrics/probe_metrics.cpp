@@ -129,7 +129,13 @@ void ProbeMetrics::record(const ProbeResult& result) {
   s.serverHeader = obs.serverHeader;
   s.resolvedAddress = obs.resolvedAddress;
   ++s.probes;
-  if (!result.verdict.ok) ++s.failures[result.verdict.reason];
+  if (!result.verdict.ok) {
+    const Reason reason = result.verdict.reason;
+    auto it = std::lower_bound(s.failures.begin(), s.failures.end(), reason,
+                               [](const auto& entry, Reason r) { return entry.first < r; });
+    if (it == s.failures.end() || it->first != reason) it = s.failures.insert(it, {reason, 0});
+    ++it->second;
+  }
 }
 
 void ProbeMetrics::noteChange(const std::string& targetId, const std::string& address,

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "checks/observation.hpp"
@@ -64,7 +65,7 @@ struct SeriesFacts {
   std::string serverHeader;
   std::string resolvedAddress;
   std::string version;  // the deployed version the last response named ("" unknown)
-  std::map<Reason, std::uint64_t> failures;
+  std::vector<std::pair<Reason, std::uint64_t>> failures;  // by reason, ascending
   SharedValue<TlsFacts> tls;  // the final response's TLS connection; empty without one
   SharedValue<SeriesLastChange> lastChange;  // empty: none known
   Reason reason = Reason::None;
