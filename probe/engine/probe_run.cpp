@@ -3,8 +3,10 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <exception>
 
 #include "probe/base/duration.hpp"
+#include "probe/base/internal_errors.hpp"
 #include "probe/config/address_rules.hpp"
 #include "probe/io/url.hpp"
 
@@ -25,6 +27,8 @@ struct ProbeRun::Leg {
 };
 
 namespace {
+
+constexpr std::size_t kMaxErrorText = 200;  // an exception text may quote anything
 
 bool isRedirectStatus(int code) {
   return code == 301 || code == 302 || code == 303 || code == 307 || code == 308;
@@ -238,6 +242,12 @@ void ProbeRun::finishLeg(Leg& leg, Observation observation) {
   observation.dnsSeconds = dnsSeconds_;
   observation.durationSeconds = elapsedSeconds();
   observation.resolvedAddress = leg.address;
+  if (target_->assertions->cheapFor(observation)) {
+    // Small enough to judge here: no trip to the pool and back.
+    Verdict verdict = judgeHere(observation);
+    judged(leg, std::move(observation), std::move(verdict));  // may end the run: nothing after
+    return;
+  }
   leg.ticket = io_.judge.judge(target_, std::move(observation),
                                [this, &leg](Observation judgedObservation, Verdict verdict) {
                                  leg.ticket = 0;
@@ -247,6 +257,25 @@ void ProbeRun::finishLeg(Leg& leg, Observation observation) {
     leg.done = true;
     maybeFinish();
   }
+}
+
+Verdict ProbeRun::judgeHere(Observation& observation) const {
+  // As the pool does: an exception is an error verdict, reported, never a run left hanging.
+  std::string what;
+  try {
+    return target_->assertions->evaluateOwned(observation);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+    what = "unknown exception";
+  }
+  reportInternalError("verdict on the loop", what);
+  if (what.size() > kMaxErrorText) what = what.substr(0, kMaxErrorText) + "...";
+  Verdict verdict;
+  verdict.ok = false;
+  verdict.reason = Reason::Error;
+  verdict.detail = "internal error: " + what;
+  return verdict;
 }
 
 void ProbeRun::judged(Leg& leg, Observation observation, Verdict verdict) {

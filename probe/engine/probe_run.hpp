@@ -16,7 +16,9 @@
 namespace envprobe {
 
 // Judging an observation (assertions: regexes, JSON) can take long on hostile bodies, so it runs
-// off the loop in production (a worker pool) and the completion comes back on the loop.
+// off the loop in production (a worker pool) and the completion comes back on the loop. ProbeRun
+// asks the Judge only when the target's assertions say the observation is not cheap to judge
+// (HttpAssertions::cheapFor); a cheap one is judged on the loop, at once.
 class Judge {
  public:
   using Ticket = std::uint64_t;  // 0: not accepted (shutting down); the completion never runs
@@ -62,6 +64,7 @@ class ProbeRun {
   void onHop(Leg& leg, Observation hop);
   void followRedirect(Leg& leg, Observation hop);
   void finishLeg(Leg& leg, Observation observation);
+  Verdict judgeHere(Observation& observation) const;
   void judged(Leg& leg, Observation observation, Verdict verdict);
   void failLeg(Leg& leg, TransportError error, std::string detail);
   void onDeadline();
