@@ -5,7 +5,7 @@
 // compiled with a memory budget (regexOptions() in regex_budget.hpp). JSON bodies are streamed, not
 // turned into a DOM: only the values at the expected paths are kept, nesting is limited to 256
 // levels. The work is still proportional to the body, so the agent evaluates off its event loop
-// (probe/engine/verdict_pool.hpp).
+// (probe/engine/verdict_pool.hpp) unless cheapFor() says the observation is small enough.
 #include <memory>
 #include <optional>
 #include <string>
