@@ -247,12 +247,42 @@ HttpAssertions::HttpAssertions(const HttpExpect& expect, const std::string& env)
     jsonKeepBytes_ = std::max(jsonKeepBytes_, identity_->expected.size());
   }
   ++jsonKeepBytes_;  // one more byte tells a longer value from an equal one
+  noteBodyReaders();
 }
 
 HttpAssertions::HttpAssertions(const HttpCheckSpec& spec, const std::string& env)
     : HttpAssertions(spec.expect, env) {
   if (spec.version.set()) version_ = makeSource(spec.version);
   hashBody_ = spec.tracks(Fact::Body);
+  noteBodyReaders();
+}
+
+void HttpAssertions::noteBodyReaders() {
+  using Kind = ValueSource::Kind;
+  const auto matches = [](const Source& source) {
+    return source.spec.kind == Kind::Regex || source.spec.kind == Kind::Json;
+  };
+  matchesBody_ = !bodyRegex_.empty() || !jsonPaths_.empty() ||
+                 (identity_ && matches(identity_->source)) || (version_ && matches(*version_));
+  readsBody_ = matchesBody_ || hashBody_ || !bodyContains_.empty() || !bodyNotContains_.empty();
+}
+
+bool HttpAssertions::cheapFor(const Observation& observation) const {
+  if (readsBody_ &&
+      observation.body.size() > (matchesBody_ ? kCheapMatchBytes : kCheapScanBytes))
+    return false;
+  if (!headers_.empty()) {
+    std::size_t bytes = 0;
+    for (const auto& [name, value] : observation.headers) bytes += name.size() + value.size();
+    if (bytes > kCheapMatchBytes) return false;
+  }
+  return true;
+}
+
+Verdict HttpAssertions::evaluateOwned(Observation& observation) const {
+  if (readsBody_ && !isValidUtf8(observation.body))
+    observation.body = makeValidUtf8(observation.body);
+  return evaluate(observation);
 }
 
 HttpAssertions::Source HttpAssertions::makeSource(const ValueSource& spec) {

@@ -5,7 +5,7 @@
 // compiled with a memory budget (regexOptions() in regex_budget.hpp). JSON bodies are streamed, not
 // turned into a DOM: only the values at the expected paths are kept, nesting is limited to 256
 // levels. The work is still proportional to the body, so the agent evaluates off its event loop
-// (probe/engine/verdict_pool.hpp).
+// (probe/engine/verdict_pool.hpp) unless cheapFor() says the observation is small enough.
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,8 +45,21 @@ class HttpAssertions {
   // the body, the body's SHA-256. One JSON pass serves the json step, the identity and the
   // version. Thread-safe.
   Verdict evaluate(const Observation& observation) const;
+  // evaluate() of an Observation the judge owns: the body is made valid UTF-8 first when a step
+  // reads it (a body no step reads is left as it is: it is dropped after judging).
+  Verdict evaluateOwned(Observation& observation) const;
+
+  // Whether judging `observation` is cheap enough for the event loop: the work the steps do is
+  // proportional to what the target sent, so it is bounded here. True when no step reads the
+  // body or the body is small (kCheapScanBytes for substring search, hashing and the UTF-8
+  // check; kCheapMatchBytes when a regex or a JSON path reads it), and when no header regex is
+  // asked for or all the headers together are within kCheapMatchBytes. Otherwise the agent judges
+  // on its worker pool.
+  bool cheapFor(const Observation& observation) const;
 
   static constexpr std::size_t kMaxVersionBytes = 128;
+  static constexpr std::size_t kCheapScanBytes = 16 * 1024;
+  static constexpr std::size_t kCheapMatchBytes = 2 * 1024;
 
  private:
   struct CompiledRegex {
@@ -70,6 +83,7 @@ class HttpAssertions {
   class Reading;  // one evaluation's lazily scanned JSON body
 
   Source makeSource(const ValueSource& spec);
+  void noteBodyReaders();
   Verdict judge(const Observation& observation, Reading& reading) const;
   std::optional<Verdict> checkStatus(const Observation& observation) const;
   std::optional<Verdict> checkBody(const Observation& observation) const;
@@ -91,6 +105,9 @@ class HttpAssertions {
   // Every JSON path read, in one pass: json_'s first, then the identity's and the version's.
   std::vector<std::string> jsonPaths_;
   std::size_t jsonKeepBytes_ = 0;
+  // What reads the body (noteBodyReaders): any step, and a regex or a JSON path among them.
+  bool readsBody_ = false;
+  bool matchesBody_ = false;
 };
 
 }  // namespace envprobe

@@ -1,7 +1,8 @@
 #pragma once
 // The production Judge: the target's assertions evaluated on the verdict worker pool, the
-// completion posted back to the event loop. The Observation is moved, never copied.
-#include "probe/base/utf8.hpp"
+// completion posted back to the event loop. The Observation is moved, never copied. ProbeRun asks
+// it only for observations that are not cheap to judge (HttpAssertions::cheapFor); the others are
+// judged on the loop, without two thread hops.
 #include "probe/engine/probe_run.hpp"
 #include "probe/engine/verdict_pool.hpp"
 
@@ -19,8 +20,7 @@ class PoolJudge : public Judge {
         std::move(observation),
         [assertions](Observation& o) {
           // The body's bytes become valid UTF-8 here, off the loop: it can be body_limit long.
-          if (!isValidUtf8(o.body)) o.body = makeValidUtf8(o.body);
-          return assertions->evaluate(o);
+          return assertions->evaluateOwned(o);
         },
         std::move(done));
   }

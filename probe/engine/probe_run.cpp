@@ -3,28 +3,18 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <exception>
 
 #include "probe/base/duration.hpp"
+#include "probe/base/internal_errors.hpp"
 #include "probe/config/address_rules.hpp"
 #include "probe/io/url.hpp"
 
 namespace envprobe {
 
-struct ProbeRun::Leg {
-  std::string label;    // the `address` label of its series
-  std::string address;  // the IP the target's hostname is reached at
-  HttpRequest request;  // the current hop
-  UrlParts origin;      // the current hop's URL; parsed at the first redirect
-  int redirects = 0;
-  PhaseTimes phases;  // summed over hops, as blackbox_exporter does
-  HttpTransport::TransferId transfer = 0;
-  Resolver::QueryId query = 0;  // a redirect's DNS query
-  Judge::Ticket ticket = 0;     // judging the final observation
-  bool judging = false;         // the network part is over
-  bool done = false;
-};
-
 namespace {
+
+constexpr std::size_t kMaxErrorText = 200;  // an exception text may quote anything
 
 bool isRedirectStatus(int code) {
   return code == 301 || code == 302 || code == 303 || code == 307 || code == 308;
@@ -49,13 +39,14 @@ void ProbeRun::cancel() {
   deadlineTimer_.reset();
   if (query_) io_.resolver.cancel(query_);
   query_ = 0;
-  for (auto& leg : legs_) {
-    if (leg->transfer) io_.http.cancel(leg->transfer);
-    if (leg->query) io_.resolver.cancel(leg->query);
-    if (leg->ticket) io_.judge.cancel(leg->ticket);
-    leg->transfer = 0;
-    leg->query = 0;
-    leg->ticket = 0;
+  for (std::size_t i = 0; i < legCount_; ++i) {
+    Leg& l = leg(i);
+    if (l.transfer) io_.http.cancel(l.transfer);
+    if (l.query) io_.resolver.cancel(l.query);
+    if (l.ticket) io_.judge.cancel(l.ticket);
+    l.transfer = 0;
+    l.query = 0;
+    l.ticket = 0;
   }
   finished_ = true;
   onFinished_ = nullptr;
@@ -87,17 +78,16 @@ void ProbeRun::onResolved(DnsAnswer answer) {
   const Target& t = target_->target;
   dnsSeconds_ = answer.seconds;
   if (answer.error != TransportError::None) {
-    ProbeResult result;
+    ProbeResult& result = outcome_.results.emplace_back();
     result.target = target_;
     result.address = t.backend;
     result.observation.transportError = answer.error;
-    result.observation.transportDetail = answer.detail;
+    result.observation.transportDetail = std::move(answer.detail);
     result.observation.dnsSeconds = answer.seconds;
     result.observation.phases.resolve = answer.seconds;
     result.observation.durationSeconds = elapsedSeconds();
     result.verdict = target_->assertions->evaluate(result.observation);
     result.finishedAt = std::chrono::system_clock::now();
-    outcome_.results.push_back(std::move(result));
     outcome_.dnsFailed = t.addressMode == AddressMode::All && t.backend.empty();
     maybeFinish();
     return;
@@ -114,13 +104,15 @@ void ProbeRun::onResolved(DnsAnswer answer) {
   }
   const bool perAddress = t.addressMode == AddressMode::All && t.backend.empty();
   const std::size_t count = perAddress ? answer.addresses.size() : 1;
+  if (count > 1) moreLegs_ = std::make_unique<Leg[]>(count - 1);
+  legCount_ = count;
+  outcome_.results.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
-    auto leg = std::make_unique<Leg>();
-    leg->address = answer.addresses[i];
-    leg->label = perAddress ? leg->address : t.backend;
-    legs_.push_back(std::move(leg));
+    Leg& l = leg(i);
+    l.address = std::move(answer.addresses[i]);
+    l.label = perAddress ? l.address : t.backend;
   }
-  for (auto& leg : legs_) startLeg(*leg);
+  for (std::size_t i = 0; i < count; ++i) startLeg(leg(i));
 }
 
 void ProbeRun::startLeg(Leg& leg) {
@@ -144,18 +136,18 @@ void ProbeRun::startHop(Leg& leg) {
   });
 }
 
-void ProbeRun::onHop(Leg& leg, Observation hop) {
+void ProbeRun::onHop(Leg& leg, Observation&& hop) {
   addPhases(leg.phases, hop.phases);
   const HttpCheckSpec& spec = *target_->target.http;
   if (hop.transportError == TransportError::None && spec.followRedirects &&
       isRedirectStatus(hop.statusCode) && !hop.redirectUrl.empty()) {
-    followRedirect(leg, std::move(hop));
+    followRedirect(leg, hop);
     return;
   }
   finishLeg(leg, std::move(hop));
 }
 
-void ProbeRun::followRedirect(Leg& leg, Observation hop) {
+void ProbeRun::followRedirect(Leg& leg, const Observation& hop) {
   const ProbeTarget& pt = *target_;
   const HttpCheckSpec& spec = *pt.target.http;
   const auto next = parseUrl(hop.redirectUrl);
@@ -225,7 +217,7 @@ void ProbeRun::failLeg(Leg& leg, TransportError error, std::string detail) {
   finishLeg(leg, std::move(observation));
 }
 
-void ProbeRun::finishLeg(Leg& leg, Observation observation) {
+void ProbeRun::finishLeg(Leg& leg, Observation&& observation) {
   if (leg.done || leg.judging) return;
   leg.judging = true;
   if (leg.transfer) io_.http.cancel(leg.transfer);
@@ -238,6 +230,12 @@ void ProbeRun::finishLeg(Leg& leg, Observation observation) {
   observation.dnsSeconds = dnsSeconds_;
   observation.durationSeconds = elapsedSeconds();
   observation.resolvedAddress = leg.address;
+  if (target_->assertions->cheapFor(observation)) {
+    // Small enough to judge here: no trip to the pool and back.
+    Verdict verdict = judgeHere(observation);
+    judged(leg, std::move(observation), std::move(verdict));  // may end the run: nothing after
+    return;
+  }
   leg.ticket = io_.judge.judge(target_, std::move(observation),
                                [this, &leg](Observation judgedObservation, Verdict verdict) {
                                  leg.ticket = 0;
@@ -249,9 +247,28 @@ void ProbeRun::finishLeg(Leg& leg, Observation observation) {
   }
 }
 
-void ProbeRun::judged(Leg& leg, Observation observation, Verdict verdict) {
+Verdict ProbeRun::judgeHere(Observation& observation) const {
+  // As the pool does: an exception is an error verdict, reported, never a run left hanging.
+  std::string what;
+  try {
+    return target_->assertions->evaluateOwned(observation);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+    what = "unknown exception";
+  }
+  reportInternalError("verdict on the loop", what);
+  if (what.size() > kMaxErrorText) what = what.substr(0, kMaxErrorText) + "...";
+  Verdict verdict;
+  verdict.ok = false;
+  verdict.reason = Reason::Error;
+  verdict.detail = "internal error: " + what;
+  return verdict;
+}
+
+void ProbeRun::judged(Leg& leg, Observation&& observation, Verdict&& verdict) {
   leg.done = true;
-  ProbeResult result;
+  ProbeResult& result = outcome_.results.emplace_back();
   result.target = target_;
   result.address = leg.label;
   result.verdict = std::move(verdict);
@@ -260,7 +277,6 @@ void ProbeRun::judged(Leg& leg, Observation observation, Verdict verdict) {
   result.observation = std::move(observation);
   result.observation.resolvedAddresses = resolvedAddresses_;
   result.finishedAt = std::chrono::system_clock::now();
-  outcome_.results.push_back(std::move(result));
   maybeFinish();
 }
 
@@ -278,8 +294,8 @@ void ProbeRun::onDeadline() {
   }
   // Collect first: finishing the last leg may end the run.
   std::vector<Leg*> open;
-  for (auto& leg : legs_)
-    if (!leg->done && !leg->judging) open.push_back(leg.get());  // judging: answered in time
+  for (std::size_t i = 0; i < legCount_; ++i)
+    if (!leg(i).done && !leg(i).judging) open.push_back(&leg(i));  // judging: answered in time
   for (std::size_t i = 0; i < open.size(); ++i) {
     Leg& leg = *open[i];
     const bool lastOne = i + 1 == open.size();
@@ -297,8 +313,8 @@ void ProbeRun::onDeadline() {
 void ProbeRun::maybeFinish() {
   if (finished_) return;
   if (query_) return;
-  for (const auto& leg : legs_)
-    if (!leg->done) return;
+  for (std::size_t i = 0; i < legCount_; ++i)
+    if (!leg(i).done) return;
   finished_ = true;
   deadlineTimer_.reset();
   auto done = std::move(onFinished_);

@@ -12,11 +12,14 @@
 #include "checks/probe_result.hpp"
 #include "probe/io/ports.hpp"
 #include "probe/io/timers.hpp"
+#include "probe/io/url.hpp"
 
 namespace envprobe {
 
 // Judging an observation (assertions: regexes, JSON) can take long on hostile bodies, so it runs
-// off the loop in production (a worker pool) and the completion comes back on the loop.
+// off the loop in production (a worker pool) and the completion comes back on the loop. ProbeRun
+// asks the Judge only when the target's assertions say the observation is not cheap to judge
+// (HttpAssertions::cheapFor); a cheap one is judged on the loop, at once.
 class Judge {
  public:
   using Ticket = std::uint64_t;  // 0: not accepted (shutting down); the completion never runs
@@ -55,14 +58,29 @@ class ProbeRun {
   void cancel();
 
  private:
-  struct Leg;
+  // One probed address: its hops, then its judgement.
+  struct Leg {
+    std::string label;    // the `address` label of its series
+    std::string address;  // the IP the target's hostname is reached at
+    HttpRequest request;  // the current hop
+    UrlParts origin;      // the current hop's URL; parsed at the first redirect
+    int redirects = 0;
+    PhaseTimes phases;  // summed over hops, as blackbox_exporter does
+    HttpTransport::TransferId transfer = 0;
+    Resolver::QueryId query = 0;  // a redirect's DNS query
+    Judge::Ticket ticket = 0;     // judging the final observation
+    bool judging = false;         // the network part is over
+    bool done = false;
+  };
+  Leg& leg(std::size_t i) { return i == 0 ? firstLeg_ : moreLegs_[i - 1]; }
   void onResolved(DnsAnswer answer);
   void startLeg(Leg& leg);
   void startHop(Leg& leg);
-  void onHop(Leg& leg, Observation hop);
-  void followRedirect(Leg& leg, Observation hop);
-  void finishLeg(Leg& leg, Observation observation);
-  void judged(Leg& leg, Observation observation, Verdict verdict);
+  void onHop(Leg& leg, Observation&& hop);
+  void followRedirect(Leg& leg, const Observation& hop);
+  void finishLeg(Leg& leg, Observation&& observation);
+  Verdict judgeHere(Observation& observation) const;
+  void judged(Leg& leg, Observation&& observation, Verdict&& verdict);
   void failLeg(Leg& leg, TransportError error, std::string detail);
   void onDeadline();
   void maybeFinish();
@@ -77,7 +95,11 @@ class ProbeRun {
   Resolver::QueryId query_ = 0;
   double dnsSeconds_ = 0;
   std::string resolvedAddresses_;  // the DNS answer, sorted, comma-joined
-  std::vector<std::unique_ptr<Leg>> legs_;
+  // The legs, once resolved: one, or (address_mode all) one per address. The first is kept
+  // here, so the common run allocates none.
+  std::size_t legCount_ = 0;
+  Leg firstLeg_;
+  std::unique_ptr<Leg[]> moreLegs_;
   RunOutcome outcome_;
   bool finished_ = false;
 };

@@ -82,6 +82,7 @@ void EventLoop::unwatchFd(int fd) {
   if (!watch.watched) return;
   watch.watched = false;
   watch.callback = nullptr;
+  watch.unwatchedInBatch = batch_;
 }
 
 EventLoop::TimerId EventLoop::addTimer(TimePoint when, std::function<void()> callback) {
@@ -172,6 +173,7 @@ void EventLoop::run() {
       if (errno == EINTR) continue;
       throw std::runtime_error(std::string("epoll_wait: ") + std::strerror(errno));
     }
+    ++batch_;
     for (int i = 0; i < n; ++i) {
       const int fd = events[i].data.fd;
       if (fd == timerFd_) {
@@ -186,9 +188,12 @@ void EventLoop::run() {
         FdCallback callback = fds_[static_cast<std::size_t>(fd)].callback;
         const std::uint32_t ready = events[i].events;
         guarded("event loop fd", [&] { callback(ready); });
-      } else {
+      } else if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size() ||
+                 fds_[static_cast<std::size_t>(fd)].unwatchedInBatch != batch_) {
         epoll_ctl(epollFd_, EPOLL_CTL_DEL, fd, nullptr);  // unwatched and still open
       }
+      // Unwatched by a callback of this batch: nearly always closed since (curl closes the socket
+      // it is done with), which removed it. One still open reports again and is removed then.
     }
     runDueTimers();
   }

@@ -64,6 +64,7 @@ class EventLoop : public Timers {
   struct Watch {
     FdCallback callback;
     bool watched = false;
+    std::uint64_t unwatchedInBatch = 0;  // the batch of events during which it was unwatched
   };
 
   int epollFd_ = -1;
@@ -72,6 +73,7 @@ class EventLoop : public Timers {
   bool useTimerFd_ = false;
   bool running_ = false;
   std::vector<Watch> fds_;  // by fd
+  std::uint64_t batch_ = 0;  // counts the batches of events epoll returned
   TimerHeap timers_;
   TimePoint armedFor_ = TimePoint::max();  // the timerfd's expiry, max when disarmed
   std::uint64_t timerFdArms_ = 0;

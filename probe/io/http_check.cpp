@@ -91,7 +91,6 @@ HttpCheck::HttpCheck(const HttpRequest& request, CaStores* caStores)
 HttpCheck::~HttpCheck() {
   curl_easy_cleanup(easy_);
   curl_slist_free_all(requestHeaders_);
-  curl_slist_free_all(connectTo_);
 }
 
 void HttpCheck::setFixedOptions() {
@@ -140,7 +139,6 @@ void HttpCheck::prepare(const HttpRequest& request) {
     connectRule_.clear();
     curl_slist_free_all(requestHeaders_);
     requestHeaders_ = nullptr;
-    curl_slist_free_all(connectTo_);
     connectTo_ = nullptr;
     setFixedOptions();
     verifyOff_ = verifyOff;
@@ -249,11 +247,11 @@ void HttpCheck::prepareConnectTo(const HttpRequest& request) {
     scratch_.append(":").append(std::to_string(connectPort));
   }
   if (scratch_ == connectRule_) return;
-  curl_slist* list = scratch_.empty() ? nullptr : curl_slist_append(nullptr, scratch_.c_str());
-  curl_easy_setopt(easy_, CURLOPT_CONNECT_TO, list);
-  curl_slist_free_all(connectTo_);
-  connectTo_ = list;
-  connectRule_ = scratch_;
+  connectRule_.swap(scratch_);  // both keep their buffers for the next probes
+  connectToNode_.data = connectRule_.data();
+  connectToNode_.next = nullptr;
+  connectTo_ = connectRule_.empty() ? nullptr : &connectToNode_;
+  curl_easy_setopt(easy_, CURLOPT_CONNECT_TO, connectTo_);
 }
 
 CURLcode HttpCheck::onSslContext(CURL* /*easy*/, void* sslCtx, void* self) {

@@ -57,7 +57,10 @@ class HttpCheck {
   bool configured_ = false;
   std::size_t resets_ = 0;
   curl_slist* requestHeaders_ = nullptr;
-  curl_slist* connectTo_ = nullptr;
+  // The CONNECT_TO list: one node of our own pointing into connectRule_ (curl only reads the
+  // list), so a probe of another target than the handle's last costs no list allocation.
+  curl_slist connectToNode_{};
+  curl_slist* connectTo_ = nullptr;  // &connectToNode_ or nullptr
   std::string url_;          // as given to curl
   std::string customMethod_;  // CURLOPT_CUSTOMREQUEST as given ("": none)
   std::string connectRule_;  // the one CONNECT_TO entry ("": none)

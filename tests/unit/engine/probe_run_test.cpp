@@ -2,6 +2,8 @@
 // cancellation. No sockets, no sleeps.
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include "probe/engine/probe_run.hpp"
 #include "tests/unit/engine/fakes.hpp"
 
@@ -219,4 +221,170 @@ TEST_CASE("probe run: the result carries the whole DNS answer as a sorted set; a
   pinned.start(makeTarget("shop.at.local", "10.0.0.5:80"));
   pinned.timers.advance(200ms);
   CHECK(pinned.only().observation.resolvedAddresses.empty());
+}
+
+namespace {
+
+// The pool's stand-in: counts what it is asked to judge and holds it until judgeHeld().
+class CountingJudge : public Judge {
+ public:
+  Ticket judge(std::shared_ptr<const ProbeTarget> target, Observation observation,
+               Completion done) override {
+    ++asked;
+    held_.emplace(next_, Job{std::move(target), std::move(observation), std::move(done)});
+    return next_++;
+  }
+  void cancel(Ticket ticket) override { cancelled += held_.erase(ticket); }
+  void judgeHeld() {
+    auto jobs = std::move(held_);
+    held_.clear();
+    for (auto& [ticket, job] : jobs)
+      job.done(job.observation, job.target->assertions->evaluate(job.observation));
+  }
+  std::size_t held() const { return held_.size(); }
+  std::size_t asked = 0;
+  std::size_t cancelled = 0;
+
+ private:
+  struct Job {
+    std::shared_ptr<const ProbeTarget> target;
+    Observation observation;
+    Completion done;
+  };
+  std::map<Ticket, Job> held_;
+  Ticket next_ = 1;
+};
+
+struct CountingRig {
+  ManualTimers timers;
+  FakeResolver resolver{timers};
+  FakeHttp http{timers};
+  CountingJudge judge;
+  ProbeIo io{timers, resolver, http, judge};
+  std::optional<RunOutcome> outcome;
+  std::unique_ptr<ProbeRun> run;
+
+  void start(std::shared_ptr<const ProbeTarget> target) {
+    run = std::make_unique<ProbeRun>(io, std::move(target),
+                                     [this](RunOutcome o) { outcome = std::move(o); });
+    run->start();
+  }
+};
+
+auto bodyRegex(std::string pattern) {
+  return [pattern](HttpCheckSpec& s) { s.expect.bodyRegex = {pattern}; };
+}
+
+}  // namespace
+
+TEST_CASE("probe run: cheap assertions are judged on the loop, without the judge") {
+  CountingRig rig;
+  rig.http.respond = [](const HttpRequest&) -> std::optional<Observation> {
+    auto o = okResponse(200, std::string(1 << 20, 'x'));  // a large body no step reads
+    o.headers = {{"Server", "nginx"}};
+    return o;
+  };
+  rig.start(makeTarget("shop.at.local", "127.0.0.1:8080"));
+  rig.timers.advance(10ms);  // the transfer's latency: the verdict comes with its completion
+  REQUIRE(rig.outcome);
+  REQUIRE(rig.outcome->results.size() == 1);
+  const ProbeResult& r = rig.outcome->results.front();
+  CHECK(r.verdict.ok);
+  CHECK(r.observation.body.empty());  // judged, then dropped
+  CHECK(r.observation.resolvedAddress == "127.0.0.1");
+  CHECK(rig.judge.asked == 0);
+  CHECK(rig.timers.pendingTimers() == 0);
+
+  CountingRig failing;
+  failing.http.respond = [](const HttpRequest&) -> std::optional<Observation> {
+    return okResponse(503);
+  };
+  failing.start(makeTarget("shop.at.local", "127.0.0.1:8080"));
+  failing.timers.advance(10ms);
+  REQUIRE(failing.outcome);
+  CHECK(failing.outcome->results.front().verdict.reason == Reason::HttpStatus);
+  CHECK(failing.judge.asked == 0);
+}
+
+TEST_CASE("probe run: a body regex over a small body is judged on the loop, over a large one by the judge") {
+  CountingRig small;
+  small.http.respond = [](const HttpRequest&) -> std::optional<Observation> {
+    return okResponse(200, "<title>Shop</title>");
+  };
+  small.start(makeTarget("shop.at.local", "127.0.0.1:8080", AddressMode::First, 1s,
+                         bodyRegex("<title>Shop</title>")));
+  small.timers.advance(10ms);
+  REQUIRE(small.outcome);
+  CHECK(small.outcome->results.front().verdict.ok);
+  CHECK(small.judge.asked == 0);
+
+  CountingRig large;
+  large.http.respond = [](const HttpRequest&) -> std::optional<Observation> {
+    return okResponse(200, std::string(64 * 1024, 'x') + "<title>Other</title>");
+  };
+  large.start(makeTarget("shop.at.local", "127.0.0.1:8080", AddressMode::First, 1s,
+                         bodyRegex("<title>Shop</title>")));
+  large.timers.advance(10ms);
+  CHECK(large.judge.asked == 1);
+  CHECK_FALSE(large.outcome);
+  large.judge.judgeHeld();
+  REQUIRE(large.outcome);
+  const ProbeResult& r = large.outcome->results.front();
+  CHECK(r.verdict.reason == Reason::Body);
+  CHECK(r.verdict.failedDueToRegex);
+  CHECK(r.observation.body.empty());
+}
+
+TEST_CASE("probe run: cancel while the judge holds an expensive observation; never called back") {
+  CountingRig rig;
+  rig.http.respond = [](const HttpRequest&) -> std::optional<Observation> {
+    return okResponse(200, std::string(64 * 1024, 'x'));
+  };
+  rig.start(makeTarget("shop.at.local", "127.0.0.1:8080", AddressMode::First, 1s,
+                       bodyRegex("x+")));
+  rig.timers.advance(10ms);  // the transfer is done, the judge holds the observation
+  REQUIRE(rig.judge.held() == 1);
+  rig.run->cancel();
+  CHECK(rig.judge.cancelled == 1);
+  rig.judge.judgeHeld();
+  rig.timers.advance(5s);
+  CHECK_FALSE(rig.outcome);
+}
+
+TEST_CASE("probe run: at the deadline every hanging address is judged on the loop") {
+  CountingRig rig;
+  rig.resolver.answers["shop.at.local"] = addresses({"10.0.0.1", "10.0.0.2", "10.0.0.3"});
+  rig.http.respond = [](const HttpRequest& r) -> std::optional<Observation> {
+    if (r.connectAddress == "10.0.0.2") return okResponse();
+    return std::nullopt;  // hangs
+  };
+  rig.start(makeTarget("shop.at.local", "", AddressMode::All, 1s));
+  rig.timers.advance(100ms);
+  CHECK_FALSE(rig.outcome);
+  rig.timers.advance(900ms);
+  REQUIRE(rig.outcome);
+  REQUIRE(rig.outcome->results.size() == 3);
+  std::size_t timeouts = 0;
+  for (const auto& r : rig.outcome->results) timeouts += r.verdict.reason == Reason::Timeout;
+  CHECK(timeouts == 2);
+  CHECK(rig.judge.asked == 0);
+  CHECK(rig.http.live() == 0);
+  CHECK(rig.timers.pendingTimers() == 0);
+}
+
+TEST_CASE("probe run: the run may be destroyed by its own completion after judging on the loop") {
+  CountingRig rig;
+  rig.http.respond = [](const HttpRequest&) -> std::optional<Observation> {
+    return okResponse();
+  };
+  std::optional<bool> ok;
+  rig.run = std::make_unique<ProbeRun>(rig.io, makeTarget("shop.at.local", "127.0.0.1:8080"),
+                                       [&](RunOutcome o) {
+                                         ok = o.results.front().verdict.ok;
+                                         rig.run.reset();  // as a session does
+                                       });
+  rig.run->start();
+  rig.timers.advance(10ms);
+  CHECK(ok == true);
+  CHECK_FALSE(rig.run);
 }

@@ -68,6 +68,12 @@ TEST_CASE("http check: a reused handle takes the new target's headers and connec
   check.prepare(redirected);
   CHECK(check.headerList() == nullptr);
   CHECK(lines(check.connectToList()) == std::vector<std::string>{"elsewhere.example:80:10.0.0.9:8080"});
+  // Back and forth between targets: each time exactly the current rule.
+  for (const char* address : {"10.0.0.1", "10.0.0.2", "10.0.0.1"}) {
+    check.prepare(requestFor(a, "a.example", address));
+    CHECK(lines(check.connectToList()) ==
+          std::vector<std::string>{std::string("a.example:80:") + address + ":8080"});
+  }
   CHECK(check.resets() == 0);  // the TLS setup never changed
 }
 
