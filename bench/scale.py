@@ -123,7 +123,7 @@ def log_line(log_path, msg):
 def ready_answers(port):
     try:
         return http_get(f"http://127.0.0.1:{port}/-/ready", 5)[0] == 200
-    except OSError:  # urllib raises HTTPError (an OSError) for the 503 before the first round
+    except OSError:  # urllib raises HTTPError (an OSError) for the 503 before the targets are loaded
         return False
 
 

@@ -74,6 +74,10 @@ def report(args, quiet, margin_kib, base, rows, machine):
               f"{fmt(r.get('failed'), '.0f')} / {fmt(r.get('skipped'), '.0f')} |")
         if "stopped" in r:
             notes.append(f"- {label}: {r['stopped']}")
+        if "first_round_s" in r and r["first_round_s"] is None:
+            notes.append(f"- {label}: the first round was not over within 3 intervals + 30 s "
+                         "(more probes asked than the agent runs: runs were skipped), so "
+                         "KiB/target probed counts targets not probed yet")
         if r.get("envprobe_targets") not in (None, r["targets"]):
             notes.append(f"- {label}: envprobe_targets was {r['envprobe_targets']:.0f}, "
                          f"not {r['targets']}")

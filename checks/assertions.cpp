@@ -265,9 +265,15 @@ void HttpAssertions::noteBodyReaders() {
   matchesBody_ = !bodyRegex_.empty() || !jsonPaths_.empty() ||
                  (identity_ && matches(identity_->source)) || (version_ && matches(*version_));
   readsBody_ = matchesBody_ || hashBody_ || !bodyContains_.empty() || !bodyNotContains_.empty();
+  const auto isRegex = [](const Source& source) { return source.spec.kind == Kind::Regex; };
+  usesRegex_ = !bodyRegex_.empty() || !headers_.empty() ||
+               (identity_ && isRegex(identity_->source)) || (version_ && isRegex(*version_));
 }
 
 bool HttpAssertions::cheapFor(const Observation& observation) const {
+  // A compiled regex is shared by every target of its check, and the worker pool may be
+  // searching a large body with it: its match cache's lock could make the loop wait for that.
+  if (usesRegex_) return false;
   if (readsBody_ &&
       observation.body.size() > (matchesBody_ ? kCheapMatchBytes : kCheapScanBytes))
     return false;

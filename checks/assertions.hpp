@@ -50,11 +50,11 @@ class HttpAssertions {
   Verdict evaluateOwned(Observation& observation) const;
 
   // Whether judging `observation` is cheap enough for the event loop: the work the steps do is
-  // proportional to what the target sent, so it is bounded here. True when no step reads the
-  // body or the body is small (kCheapScanBytes for substring search, hashing and the UTF-8
-  // check; kCheapMatchBytes when a regex or a JSON path reads it), and when no header regex is
-  // asked for or all the headers together are within kCheapMatchBytes. Otherwise the agent judges
-  // on its worker pool.
+  // proportional to what the target sent, so it is bounded here. False whenever a regex is
+  // asked for (body, header, identity or version: a regex's match cache is shared with the
+  // worker pool, behind a lock). Otherwise true when no step reads the body or the body is small
+  // (kCheapScanBytes for substring search, hashing and the UTF-8 check; kCheapMatchBytes when a
+  // JSON path reads it). Otherwise the agent judges on its worker pool.
   bool cheapFor(const Observation& observation) const;
 
   static constexpr std::size_t kMaxVersionBytes = 128;
@@ -108,6 +108,7 @@ class HttpAssertions {
   // What reads the body (noteBodyReaders): any step, and a regex or a JSON path among them.
   bool readsBody_ = false;
   bool matchesBody_ = false;
+  bool usesRegex_ = false;  // a body, header, identity or version regex: never judged on the loop
 };
 
 }  // namespace envprobe

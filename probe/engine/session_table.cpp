@@ -17,7 +17,7 @@ SessionTable::SessionTable(ProbeIo& io, SchedulerOptions options, SessionTableOb
 SessionTable::~SessionTable() { stop(); }
 
 void SessionTable::add(std::shared_ptr<const ProbeTarget> target) {
-  remove(target->target.id);
+  removeSession(target->target.id);
   const std::uint64_t key =
       scheduler_.add(target->target.id, target->target.interval, io_.timers.now());
   auto session = std::make_unique<TargetSession>(std::move(target), key, outputs_);
@@ -31,23 +31,27 @@ void SessionTable::add(std::shared_ptr<const ProbeTarget> target) {
 }
 
 void SessionTable::remove(const std::string& id) {
+  if (removeSession(id)) reportAwaiting();
+}
+
+// The session goes, without reporting the count of targets awaiting their first run: add()
+// replacing a session reports once, after the new one is counted.
+bool SessionTable::removeSession(const std::string& id) {
   auto it = sessions_.find(id);
-  if (it == sessions_.end()) return;
+  if (it == sessions_.end()) return false;
   TargetSession& session = *it->second;
   if (session.inFlight()) {
     --inflight_;
     if (observer_.inflight) observer_.inflight(inflight_);
   }
-  if (!session.everStarted()) {
-    --neverLaunched_;
-    reportAwaiting();
-  }
+  if (!session.everStarted()) --neverLaunched_;
   session.retire();
   scheduler_.remove(session.scheduleKey());  // frees its in-flight capacity too
   byKey_.erase(session.scheduleKey());
   sessions_.erase(it);
   if (observer_.targets) observer_.targets(sessions_.size());
   if (running_) armTick();
+  return true;
 }
 
 TargetDiff SessionTable::reconcile(const std::vector<std::shared_ptr<const ProbeTarget>>& targets) {
@@ -102,13 +106,21 @@ void SessionTable::armTick() {
   tick_.arm(*next, [this] { tick(); });
 }
 
-void SessionTable::launch(TargetSession& session, std::function<void()> then) {
+void SessionTable::beginRun(TargetSession& session) {
   noteFirstLaunch(session);
   ++inflight_;
   if (observer_.inflight) observer_.inflight(inflight_);
+}
+
+void SessionTable::endRun() {
+  --inflight_;
+  if (observer_.inflight) observer_.inflight(inflight_);
+}
+
+void SessionTable::launch(TargetSession& session, std::function<void()> then) {
+  beginRun(session);
   session.startRun(io_, [this, then = std::move(then)] {
-    --inflight_;
-    if (observer_.inflight) observer_.inflight(inflight_);
+    endRun();
     then();
   });
 }
@@ -123,7 +135,10 @@ void SessionTable::tick() {
     }
     if (observer_.lag) observer_.lag(std::chrono::duration<double>(now - run.due).count());
     const std::uint64_t key = run.targetKey;
-    launch(*it->second, [this, key] {
+    beginRun(*it->second);
+    // Two words of capture: the completion fits in std::function without an allocation.
+    it->second->startRun(io_, [this, key] {
+      endRun();
       scheduler_.complete(key);
       armTick();  // capacity freed: waiting runs may start
     });

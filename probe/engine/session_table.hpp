@@ -72,8 +72,11 @@ class SessionTable {
   void tick();
   void armTick();
   void launch(TargetSession& session, std::function<void()> then);
+  void beginRun(TargetSession& session);  // bookkeeping of a run that starts
+  void endRun();                          // ... and of one that finished
   void runNextOnce();
   void finishOnce();
+  bool removeSession(const std::string& id);
   void noteFirstLaunch(TargetSession& session);
   void reportAwaiting();
 

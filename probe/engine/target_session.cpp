@@ -53,15 +53,20 @@ void TargetSession::apply(RunOutcome outcome) {
       }
     }
   }
-  std::vector<std::string> current;
-  for (const auto& result : results) current.push_back(result.address);
-  std::sort(current.begin(), current.end());
-  current.erase(std::unique(current.begin(), current.end()), current.end());
-  for (const auto& address : addresses_) {
-    if (std::binary_search(current.begin(), current.end(), address)) continue;
-    for (ResultSink* sink : outputs_.sinks) sink->onSeriesRemoved(target_->target, address);
+  // Most runs report the one address they reported last time: nothing to compare or rebuild.
+  const bool sameSeries = results.size() == 1 && addresses_.size() == 1 &&
+                          addresses_.front() == results.front().address;
+  if (!sameSeries) {
+    std::vector<std::string> current;
+    for (const auto& result : results) current.push_back(result.address);
+    std::sort(current.begin(), current.end());
+    current.erase(std::unique(current.begin(), current.end()), current.end());
+    for (const auto& address : addresses_) {
+      if (std::binary_search(current.begin(), current.end(), address)) continue;
+      for (ResultSink* sink : outputs_.sinks) sink->onSeriesRemoved(target_->target, address);
+    }
+    addresses_ = std::move(current);
   }
-  addresses_ = std::move(current);
   if (outputs_.amender)
     for (auto& result : results) outputs_.amender->amend(result);
   for (const auto& result : results)

@@ -61,17 +61,25 @@ AgentMetrics::AgentMetrics(prometheus::Registry& registry, const std::string& en
       .Set(1);
 }
 
-void AgentMetrics::observeProbe(const std::string& service, const std::string& check,
-                                const std::string& visibility, double seconds, bool ok) {
+void AgentMetrics::observeProbe(std::string_view service, std::string_view check,
+                                std::string_view visibility, double seconds, bool ok) {
   (ok ? probesOk_ : probesFailed_).Increment();
   if (!probeDuration_) return;
-  auto key = std::make_tuple(service, check, visibility);
-  auto it = histograms_.find(key);
+  // Looked up by views: no copy of the three strings per probe.
+  auto it = histograms_.find(std::tuple<std::string_view, std::string_view, std::string_view>(
+      service, check, visibility));
   if (it == histograms_.end()) {
     auto& h = probeDuration_->Add(
-        {{"env", env_}, {"service", service}, {"check", check}, {"visibility", visibility}},
+        {{"env", env_},
+         {"service", std::string(service)},
+         {"check", std::string(check)},
+         {"visibility", std::string(visibility)}},
         kLatencyBuckets);
-    it = histograms_.emplace(key, &h).first;
+    it = histograms_
+             .emplace(std::make_tuple(std::string(service), std::string(check),
+                                      std::string(visibility)),
+                      &h)
+             .first;
   }
   it->second->Observe(seconds);
 }

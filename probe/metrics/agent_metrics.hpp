@@ -8,6 +8,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <tuple>
 
 #include "probe/config/config_model.hpp"
@@ -25,8 +26,8 @@ class AgentMetrics {
   void setAwaitingFirstRun(std::size_t n) { awaitingFirstRun_.Set(static_cast<double>(n)); }
   void addSkipped(std::uint64_t n) { skipped_.Increment(static_cast<double>(n)); }
   void observeLag(double seconds) { lag_.Observe(seconds); }
-  void observeProbe(const std::string& service, const std::string& check,
-                    const std::string& visibility, double seconds, bool ok);
+  void observeProbe(std::string_view service, std::string_view check, std::string_view visibility,
+                    double seconds, bool ok);
 
  private:
   std::string env_;
@@ -39,7 +40,8 @@ class AgentMetrics {
   prometheus::Family<prometheus::Counter>& probes_;
   prometheus::Counter& probesOk_;      // references kept: no label lookup per probe
   prometheus::Counter& probesFailed_;
-  std::map<std::tuple<std::string, std::string, std::string>, prometheus::Histogram*> histograms_;
+  std::map<std::tuple<std::string, std::string, std::string>, prometheus::Histogram*, std::less<>>
+      histograms_;
 };
 
 }  // namespace envprobe

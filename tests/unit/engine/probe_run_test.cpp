@@ -306,7 +306,7 @@ TEST_CASE("probe run: cheap assertions are judged on the loop, without the judge
   CHECK(failing.judge.asked == 0);
 }
 
-TEST_CASE("probe run: a body regex over a small body is judged on the loop, over a large one by the judge") {
+TEST_CASE("probe run: a body regex is judged by the judge, even over a small body") {
   CountingRig small;
   small.http.respond = [](const HttpRequest&) -> std::optional<Observation> {
     return okResponse(200, "<title>Shop</title>");
@@ -314,9 +314,10 @@ TEST_CASE("probe run: a body regex over a small body is judged on the loop, over
   small.start(makeTarget("shop.at.local", "127.0.0.1:8080", AddressMode::First, 1s,
                          bodyRegex("<title>Shop</title>")));
   small.timers.advance(10ms);
+  CHECK(small.judge.asked == 1);
+  small.judge.judgeHeld();
   REQUIRE(small.outcome);
   CHECK(small.outcome->results.front().verdict.ok);
-  CHECK(small.judge.asked == 0);
 
   CountingRig large;
   large.http.respond = [](const HttpRequest&) -> std::optional<Observation> {
@@ -333,6 +334,31 @@ TEST_CASE("probe run: a body regex over a small body is judged on the loop, over
   CHECK(r.verdict.reason == Reason::Body);
   CHECK(r.verdict.failedDueToRegex);
   CHECK(r.observation.body.empty());
+}
+
+TEST_CASE("probe run: a body substring over a small body is judged on the loop, over a large one by the judge") {
+  CountingRig small;
+  small.http.respond = [](const HttpRequest&) -> std::optional<Observation> {
+    return okResponse(200, "<title>Shop</title>");
+  };
+  small.start(makeTarget("shop.at.local", "127.0.0.1:8080", AddressMode::First, 1s,
+                         [](HttpCheckSpec& s) { s.expect.bodyContains = {"Shop"}; }));
+  small.timers.advance(10ms);
+  REQUIRE(small.outcome);
+  CHECK(small.outcome->results.front().verdict.ok);
+  CHECK(small.judge.asked == 0);
+
+  CountingRig large;
+  large.http.respond = [](const HttpRequest&) -> std::optional<Observation> {
+    return okResponse(200, std::string(64 * 1024, 'x') + "Shop");
+  };
+  large.start(makeTarget("shop.at.local", "127.0.0.1:8080", AddressMode::First, 1s,
+                         [](HttpCheckSpec& s) { s.expect.bodyContains = {"Shop"}; }));
+  large.timers.advance(10ms);
+  CHECK(large.judge.asked == 1);
+  large.judge.judgeHeld();
+  REQUIRE(large.outcome);
+  CHECK(large.outcome->results.front().verdict.ok);
 }
 
 TEST_CASE("probe run: cancel while the judge holds an expensive observation; never called back") {

@@ -147,3 +147,18 @@ TEST_CASE("readiness: an empty table is ready once started") {
   CHECK(rig.table.ready());
   CHECK(rig.readyCalls == 1);
 }
+
+TEST_CASE("readiness: replacing a target that has not run yet never reports the round as done") {
+  TableRig rig;
+  std::vector<std::size_t> seen;
+  SessionTableObserver o;
+  o.awaitingFirstRun = [&seen](std::size_t n) { seen.push_back(n); };
+  SessionTable table(rig.io, SchedulerOptions{0.0, 16, 1}, o);
+  table.add(makeTarget("b.at.local", "127.0.0.1:80"));
+  seen.clear();
+  // A reload changes b before its first run: the old session goes, the new one is awaited.
+  table.reconcile(Targets{makeTarget("b.at.local", "127.0.0.1:80", AddressMode::First, 1s,
+                                     [](HttpCheckSpec& spec) { spec.path = "/health"; })});
+  CHECK(std::find(seen.begin(), seen.end(), 0u) == seen.end());
+  CHECK(table.awaitingFirstRun() == 1);
+}
