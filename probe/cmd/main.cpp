@@ -1,3 +1,5 @@
+#include <malloc.h>
+
 #include <iostream>
 
 #include "probe/cmd/agent_commands.hpp"
@@ -9,6 +11,11 @@
 using namespace envprobe;
 
 int main(int argc, char** argv) {
+  // Buffers of 1 MiB and more (a scrape's label sets, a catalog being parsed, a status page) are
+  // mapped and unmapped on their own. Left to itself, glibc raises this threshold after the
+  // first such buffer is freed, and later ones are carved from a serving thread's arena and stay
+  // in the agent's RSS (measured: ~365 bytes per series more after every scrape).
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
   const CommandLine cl = parseCommandLine(argc, argv);
   if (!cl.errors.empty()) {
     for (const auto& e : cl.errors) std::cerr << "envprobe: error: " << e << "\n";
