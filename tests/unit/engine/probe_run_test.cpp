@@ -13,11 +13,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct Rig {
+// A run with fake adapters; JudgeT is the judge it hands expensive observations to.
+template <typename JudgeT>
+struct BasicRig {
   ManualTimers timers;
   FakeResolver resolver{timers};
   FakeHttp http{timers};
-  InlineJudge judge{timers};
+  JudgeT judge{timers};
   ProbeIo io{timers, resolver, http, judge};
   std::optional<RunOutcome> outcome;
   std::unique_ptr<ProbeRun> run;
@@ -33,6 +35,7 @@ struct Rig {
     return outcome->results.front();
   }
 };
+using Rig = BasicRig<InlineJudge>;
 
 }  // namespace
 
@@ -228,6 +231,7 @@ namespace {
 // The pool's stand-in: counts what it is asked to judge and holds it until judgeHeld().
 class CountingJudge : public Judge {
  public:
+  explicit CountingJudge(ManualTimers&) {}
   Ticket judge(std::shared_ptr<const ProbeTarget> target, Observation observation,
                Completion done) override {
     ++asked;
@@ -255,21 +259,7 @@ class CountingJudge : public Judge {
   Ticket next_ = 1;
 };
 
-struct CountingRig {
-  ManualTimers timers;
-  FakeResolver resolver{timers};
-  FakeHttp http{timers};
-  CountingJudge judge;
-  ProbeIo io{timers, resolver, http, judge};
-  std::optional<RunOutcome> outcome;
-  std::unique_ptr<ProbeRun> run;
-
-  void start(std::shared_ptr<const ProbeTarget> target) {
-    run = std::make_unique<ProbeRun>(io, std::move(target),
-                                     [this](RunOutcome o) { outcome = std::move(o); });
-    run->start();
-  }
-};
+using CountingRig = BasicRig<CountingJudge>;
 
 auto bodyRegex(std::string pattern) {
   return [pattern](HttpCheckSpec& s) { s.expect.bodyRegex = {pattern}; };
