@@ -13,11 +13,10 @@ std::shared_ptr<ProbeTarget> prepareTarget(Target target,
     prepared->backendHost = backend.host;
     prepared->backendPort = backend.port;
   }
-  prepared->requestUrl = target.url;
   const std::string& secretQuery = target.http->secrets.query;
   if (!secretQuery.empty())
-    prepared->requestUrl +=
-        (target.url.find('?') == std::string::npos ? "?" : "&") + secretQuery;
+    prepared->secretUrl =
+        target.url + (target.url.find('?') == std::string::npos ? "?" : "&") + secretQuery;
   prepared->target = std::move(target);
   prepared->assertions = std::move(assertions);
   return prepared;

@@ -18,7 +18,9 @@ struct ProbeTarget {
   std::shared_ptr<const HttpAssertions> assertions;
   std::string backendHost;  // parsed from target.backend
   int backendPort = 0;      // 0: the URL's port
-  std::string requestUrl;   // target.url plus the check's secret query; never shown
+  std::string secretUrl;    // target.url plus the check's secret query; never shown; empty
+                            // when the check has none (the URL is then target.url: no copy)
+  const std::string& requestUrl() const { return secretUrl.empty() ? target.url : secretUrl; }
 };
 
 std::shared_ptr<ProbeTarget> prepareTarget(Target target,

@@ -118,7 +118,7 @@ void ProbeRun::onResolved(DnsAnswer answer) {
 void ProbeRun::startLeg(Leg& leg) {
   const ProbeTarget& pt = *target_;
   leg.request.spec = pt.target.http.get();
-  leg.request.url = pt.requestUrl;
+  leg.request.url = pt.requestUrl();
   leg.request.hostname = pt.target.hostname;
   leg.request.port = pt.target.port;
   leg.request.connectAddress = leg.address;
