@@ -53,6 +53,8 @@ struct TlsFacts {
   bool chainVerified = false;      // the chain verified (not so with insecure_skip_verify
                                    // and an untrusted certificate)
   std::int64_t lastChainExpiryUnix = 0;  // earliest notAfter in the verified chain
+
+  bool operator==(const TlsFacts&) const = default;
 };
 
 struct Observation {

@@ -24,26 +24,33 @@ std::string certificateFact(const TlsFacts& tls) {
 
 }  // namespace
 
-std::vector<std::pair<std::string, std::string>> trackedFacts(const ProbeResult& result) {
-  std::vector<std::pair<std::string, std::string>> out;
+std::vector<std::pair<Fact, std::string>> trackedFactValues(const ProbeResult& result) {
+  std::vector<std::pair<Fact, std::string>> out;
   const Target& target = result.target->target;
   const Observation& obs = result.observation;
   if (!target.http || obs.statusCode <= 0) return out;  // no response: nothing was seen
   const HttpCheckSpec& spec = *target.http;
-  if (spec.track.tracks(Fact::Server)) out.emplace_back("server", bounded(obs.serverHeader));
+  if (spec.track.tracks(Fact::Server)) out.emplace_back(Fact::Server, bounded(obs.serverHeader));
   if (spec.track.tracks(Fact::Certificate) && obs.tls.present &&
       !obs.tls.fingerprintSha256.empty())
-    out.emplace_back("certificate", bounded(certificateFact(obs.tls)));
+    out.emplace_back(Fact::Certificate, bounded(certificateFact(obs.tls)));
   // The DNS answer as a set (round-robin order is not a change); a pinned backend: its address.
   const std::string& addresses =
       obs.resolvedAddresses.empty() ? obs.resolvedAddress : obs.resolvedAddresses;
   if (spec.track.tracks(Fact::Addresses) && !addresses.empty())
-    out.emplace_back("addresses", bounded(addresses));
+    out.emplace_back(Fact::Addresses, bounded(addresses));
   if (spec.track.tracks(Fact::Version) && spec.version.kind != ValueSource::Kind::None &&
       !result.verdict.version.empty())
-    out.emplace_back("version", bounded(result.verdict.version));
+    out.emplace_back(Fact::Version, bounded(result.verdict.version));
   if (spec.track.tracks(Fact::Body) && !result.verdict.bodySha256.empty())
-    out.emplace_back("body", "sha256:" + result.verdict.bodySha256);
+    out.emplace_back(Fact::Body, "sha256:" + result.verdict.bodySha256);
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> trackedFacts(const ProbeResult& result) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (auto& [fact, value] : trackedFactValues(result))
+    out.emplace_back(toString(fact), std::move(value));
   return out;
 }
 
@@ -60,7 +67,7 @@ ChangeTracker::ChangeTracker(ProbeMetrics& metrics, Store store,
 }
 
 void ChangeTracker::onResult(const ProbeResult& result) {
-  auto facts = trackedFacts(result);
+  auto facts = trackedFactValues(result);
   if (facts.empty()) return;
   const Target& target = result.target->target;
   auto& known = known_[seriesHash(target.id, result.address)];
@@ -68,16 +75,15 @@ void ChangeTracker::onResult(const ProbeResult& result) {
   const std::int64_t unixMs = std::chrono::duration_cast<std::chrono::milliseconds>(
                                   result.finishedAt.time_since_epoch())
                                   .count();
-  for (auto& [what, value] : facts) {
-    const auto fact = factFromString(what);
-    if (!fact) continue;
+  for (auto& [fact, value] : facts) {
     auto it = std::find_if(known.begin(), known.end(),
-                           [&](const auto& entry) { return entry.first == *fact; });
+                           [&](const auto& entry) { return entry.first == fact; });
     const bool first = it == known.end();
     if (!first && it->second == value) continue;
     if (key.empty()) key = seriesKey(target.id, result.address);
+    const std::string what = toString(fact);
     if (first) {
-      known.emplace_back(*fact, value);
+      known.emplace_back(fact, value);
       known.shrink_to_fit();
     } else {
       RecordedChange change{key, &target, result.address, what, it->second, value, unixMs};

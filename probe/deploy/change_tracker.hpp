@@ -24,6 +24,8 @@ namespace envprobe {
 
 // The tracked facts of one result, as (what, value) pairs: only facts the check tracks and the
 // response carried (no response: none; a check without `version:`: no version).
+std::vector<std::pair<Fact, std::string>> trackedFactValues(const ProbeResult& result);
+// The same with each fact by its name ("server", "certificate", …).
 std::vector<std::pair<std::string, std::string>> trackedFacts(const ProbeResult& result);
 
 struct RecordedChange {

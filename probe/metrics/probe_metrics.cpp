@@ -23,14 +23,6 @@ void applyChange(SeriesFacts& s, const SeriesChange& change) {
   at = std::max(at, change.unixMs / 1000);
 }
 
-bool sameTls(const TlsFacts& a, const TlsFacts& b) {
-  return a.present == b.present && a.chainVerified == b.chainVerified &&
-         a.lastChainExpiryUnix == b.lastChainExpiryUnix && a.version == b.version &&
-         a.fingerprintSha256 == b.fingerprintSha256 && a.subject == b.subject &&
-         a.issuer == b.issuer && a.subjectAlternative == b.subjectAlternative &&
-         a.serialNumber == b.serialNumber;
-}
-
 }  // namespace
 
 SeriesState seriesIdentity(const Target& t, const std::string& address) {
@@ -107,7 +99,7 @@ void ProbeMetrics::record(const ProbeResult& result) {
   s.certPresent = obs.cert.present;
   if (obs.cert.present) s.certExpiry = obs.cert.earliestExpiryUnix;
   if (!obs.tls.present) s.tls.reset();
-  else if (!s.tls || !sameTls(*s.tls, obs.tls)) s.tls.set(obs.tls);  // mostly the same cert
+  else if (!s.tls || *s.tls != obs.tls) s.tls.set(obs.tls);  // mostly the same cert
   if (first || obs.resolvedAddress != s.resolvedAddress) {  // parsed once per address seen
     const auto ip = ipFacts(obs.resolvedAddress);
     s.ipProtocol = ip ? ip->protocol : 0;
