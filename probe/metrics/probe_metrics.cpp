@@ -62,6 +62,7 @@ void ProbeMetrics::record(const ProbeResult& result) {
     slot = slots_.size();
     slots_.push_back(std::move(series));
     index_.emplace(seriesHash(t.id, result.address), slot);
+    ++layout_;
   }
   ExposedSeries& exposed = writable(slot);
   SeriesFacts& s = exposed.state;
@@ -175,6 +176,7 @@ void ProbeMetrics::removeSeries(const std::string& targetId, const std::string& 
   victim = std::move(slots_[slot]);
   if (slot != last) slots_[slot] = std::move(slots_[last]);
   slots_.pop_back();
+  ++layout_;
   if (!liveSnapshots_.empty()) retired_.emplace_back(epoch_, std::move(victim));
 }
 
@@ -198,6 +200,8 @@ SeriesSnapshot ProbeMetrics::exposedSnapshot() const {
     expected = slots_.size();
   }
   out.series_.resize(expected + 256);  // allocated and touched before the lock
+  std::uint64_t layout = 0;
+  bool sorted = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     const auto locked = std::chrono::steady_clock::now();
@@ -205,14 +209,35 @@ SeriesSnapshot ProbeMetrics::exposedSnapshot() const {
     out.epoch_ = ++epoch_;
     ++liveSnapshots_[out.epoch_];
     if (out.series_.size() < slots_.size()) out.series_.resize(slots_.size());
-    for (std::size_t i = 0; i < slots_.size(); ++i) out.series_[i] = slots_[i].get();
+    layout = layout_;
+    // The same series as when the order was last worked out: copy them in that order.
+    sorted = orderLayout_ == layout_;
+    if (sorted) {
+      for (std::size_t i = 0; i < slots_.size(); ++i) out.series_[i] = slots_[order_[i]].get();
+    } else {
+      for (std::size_t i = 0; i < slots_.size(); ++i) out.series_[i] = slots_[i].get();
+    }
     out.series_.resize(slots_.size());
     lastLockNanos_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
                              std::chrono::steady_clock::now() - locked)
                              .count());
   }
-  std::sort(out.series_.begin(), out.series_.end(),
-            [](const ExposedSeries* a, const ExposedSeries* b) { return seriesKeyLess(*a, *b); });
+  if (sorted) return out;
+  // Sorted by slot number, which is what the next snapshot needs when no series came or went.
+  std::vector<std::uint32_t> order(out.series_.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::uint32_t>(i);
+  const auto& bySlot = out.series_;
+  std::sort(order.begin(), order.end(), [&bySlot](std::uint32_t a, std::uint32_t b) {
+    return seriesKeyLess(*bySlot[a], *bySlot[b]);
+  });
+  std::vector<const ExposedSeries*> inOrder(order.size());
+  for (std::size_t i = 0; i < order.size(); ++i) inOrder[i] = bySlot[order[i]];
+  out.series_ = std::move(inOrder);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (layout_ == layout) {
+    order_ = std::move(order);
+    orderLayout_ = layout;
+  }
   return out;
 }
 

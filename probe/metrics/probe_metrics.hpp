@@ -4,7 +4,8 @@
 // only when scraped. The same state feeds the status page.
 //
 // A scrape copies the series' pointers under the lock (a copy of one contiguous array: about
-// a hundred microseconds at 100,000 series), then sorts and formats without it, so the event
+// a hundred microseconds at 100,000 series; in the order the last sort found while no series
+// came or went since), then sorts (when they did) and formats without it, so the event
 // loop that records results never waits for a scrape. Read-copy-update: while a snapshot is
 // alive, a result for a series it holds goes to a fresh copy and the old version is freed once
 // no snapshot that may hold it remains; without a snapshot, results update in place.
@@ -117,6 +118,10 @@ class ProbeMetrics : public prometheus::Collectable, public TextCollectable {
   std::vector<std::unique_ptr<ExposedSeries>> slots_;      // unordered; contiguous to copy
   // seriesHash -> slot; a hash shared by two series has two entries, told apart by find().
   std::unordered_multimap<std::uint64_t, std::size_t> index_;
+  std::uint64_t layout_ = 0;  // counts the times a series came, went or moved to another slot
+  // The slots in series-key order, as worked out by a snapshot when layout_ was orderLayout_.
+  mutable std::vector<std::uint32_t> order_;
+  mutable std::uint64_t orderLayout_ = UINT64_MAX;
   mutable std::uint64_t epoch_ = 0;
   mutable std::atomic<std::int64_t> lastLockNanos_{0};                        // the last snapshot's epoch
   mutable std::map<std::uint64_t, int> liveSnapshots_;     // epoch -> how many

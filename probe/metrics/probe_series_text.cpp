@@ -6,6 +6,7 @@
 #include "probe/metrics/probe_families.hpp"
 #include "probe/metrics/probe_metrics.hpp"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -26,14 +27,19 @@ class SeriesTextWriter {
     }
   }
 
-  // The family's HELP/TYPE, then fn(state, labels) for every series.
-  template <typename Fn>
-  void family(const probe_family::Info& info, Fn&& fn) {
+  // The family's HELP/TYPE, then fn(state, labels) for every series. `field` is the fact fn
+  // reads first: it is fetched into the cache a few series ahead, since the series lie all over
+  // the heap and a family reads one or two cache lines of each.
+  template <typename Field, typename Fn>
+  void family(const probe_family::Info& info, Field SeriesFacts::*field, Fn&& fn) {
     if (out_.failed()) return;
     out_.family(info.name, info.help, info.type());
     const std::string_view all(labels_);
+    const std::size_t n = series_.size();
+    for (std::size_t i = 0; i < std::min(n, kAhead); ++i) __builtin_prefetch(&(series_[i]->state.*field));
     std::size_t begin = 0;
-    for (std::size_t i = 0; i < series_.size(); ++i) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i + kAhead < n) __builtin_prefetch(&(series_[i + kAhead]->state.*field));
       fn(series_[i]->state, all.substr(begin, ends_[i] - begin));
       begin = ends_[i];
       if (out_.failed()) return;
@@ -41,6 +47,7 @@ class SeriesTextWriter {
   }
 
  private:
+  static constexpr std::size_t kAhead = 8;
   TextWriter& out_;
   const SeriesSnapshot& series_;
   std::string labels_;             // every series' label set, one after another
@@ -56,56 +63,56 @@ void ProbeMetrics::writeText(TextWriter& out) const {
   const SeriesSnapshot series = exposedSnapshot();
   SeriesTextWriter w(out, series);
   using L = std::string_view;
-  w.family(f::kSuccess, [&](const SeriesFacts& s, L l) {
+  w.family(f::kSuccess, &SeriesFacts::success, [&](const SeriesFacts& s, L l) {
     out.sample(f::kSuccess.name, l, flag(s.success));
   });
-  w.family(f::kDuration, [&](const SeriesFacts& s, L l) {
+  w.family(f::kDuration, &SeriesFacts::durationSeconds, [&](const SeriesFacts& s, L l) {
     out.sample(f::kDuration.name, l, s.durationSeconds);
   });
-  w.family(f::kStatus, [&](const SeriesFacts& s, L l) {
+  w.family(f::kStatus, &SeriesFacts::statusCode, [&](const SeriesFacts& s, L l) {
     out.sample(f::kStatus.name, l, s.statusCode);
   });
   if (settings_.phases) {
-    w.family(f::kPhases, [&](const SeriesFacts& s, L l) {
+    w.family(f::kPhases, &SeriesFacts::phases, [&](const SeriesFacts& s, L l) {
       const double values[] = {s.phases.resolve, s.phases.connect, s.phases.tls,
                                s.phases.processing, s.phases.transfer};
       for (std::size_t i = 0; i < std::size(values); ++i)
         out.sample(f::kPhases.name, l, "phase", f::kPhaseNames[i], values[i]);
     });
   }
-  w.family(f::kDns, [&](const SeriesFacts& s, L l) {
+  w.family(f::kDns, &SeriesFacts::dnsSeconds, [&](const SeriesFacts& s, L l) {
     out.sample(f::kDns.name, l, s.dnsSeconds);
   });
-  w.family(f::kLength, [&](const SeriesFacts& s, L l) {
+  w.family(f::kLength, &SeriesFacts::contentLength, [&](const SeriesFacts& s, L l) {
     out.sample(f::kLength.name, l, static_cast<double>(s.contentLength));
   });
-  w.family(f::kVersion, [&](const SeriesFacts& s, L l) {
+  w.family(f::kVersion, &SeriesFacts::httpVersion, [&](const SeriesFacts& s, L l) {
     out.sample(f::kVersion.name, l, s.httpVersion);
   });
-  w.family(f::kSsl, [&](const SeriesFacts& s, L l) { out.sample(f::kSsl.name, l, flag(s.ssl)); });
-  w.family(f::kRedirects, [&](const SeriesFacts& s, L l) {
+  w.family(f::kSsl, &SeriesFacts::ssl, [&](const SeriesFacts& s, L l) { out.sample(f::kSsl.name, l, flag(s.ssl)); });
+  w.family(f::kRedirects, &SeriesFacts::redirects, [&](const SeriesFacts& s, L l) {
     out.sample(f::kRedirects.name, l, s.redirects);
   });
-  w.family(f::kExpiry, [&](const SeriesFacts& s, L l) {
+  w.family(f::kExpiry, &SeriesFacts::certPresent, [&](const SeriesFacts& s, L l) {
     if (s.certPresent) out.sample(f::kExpiry.name, l, static_cast<double>(s.certExpiry));
   });
-  w.family(f::kBodyLength, [&](const SeriesFacts& s, L l) {
+  w.family(f::kBodyLength, &SeriesFacts::uncompressedBodyLength, [&](const SeriesFacts& s, L l) {
     out.sample(f::kBodyLength.name, l, static_cast<double>(s.uncompressedBodyLength));
   });
-  w.family(f::kIpProtocol, [&](const SeriesFacts& s, L l) {
+  w.family(f::kIpProtocol, &SeriesFacts::ipProtocol, [&](const SeriesFacts& s, L l) {
     out.sample(f::kIpProtocol.name, l, s.ipProtocol);
   });
-  w.family(f::kIpHash, [&](const SeriesFacts& s, L l) {
+  w.family(f::kIpHash, &SeriesFacts::ipHash, [&](const SeriesFacts& s, L l) {
     out.sample(f::kIpHash.name, l, static_cast<double>(s.ipHash));
   });
-  w.family(f::kTlsVersion, [&](const SeriesFacts& s, L l) {
+  w.family(f::kTlsVersion, &SeriesFacts::tls, [&](const SeriesFacts& s, L l) {
     if (s.tls->present) out.sample(f::kTlsVersion.name, l, "version", s.tls->version, 1);
   });
-  w.family(f::kChainExpiry, [&](const SeriesFacts& s, L l) {
+  w.family(f::kChainExpiry, &SeriesFacts::tls, [&](const SeriesFacts& s, L l) {
     if (s.tls->present && s.tls->chainVerified)
       out.sample(f::kChainExpiry.name, l, static_cast<double>(s.tls->lastChainExpiryUnix));
   });
-  w.family(f::kChainInfo, [&](const SeriesFacts& s, L l) {
+  w.family(f::kChainInfo, &SeriesFacts::tls, [&](const SeriesFacts& s, L l) {
     if (!s.tls->present) return;
     out.sample(f::kChainInfo.name, l,
                {{"fingerprint_sha256", s.tls->fingerprintSha256},
@@ -115,23 +122,23 @@ void ProbeMetrics::writeText(TextWriter& out) const {
                 {"serialnumber", s.tls->serialNumber}},
                1);
   });
-  w.family(f::kRegex, [&](const SeriesFacts& s, L l) {
+  w.family(f::kRegex, &SeriesFacts::failedDueToRegex, [&](const SeriesFacts& s, L l) {
     out.sample(f::kRegex.name, l, flag(s.failedDueToRegex));
   });
-  w.family(f::kFailures, [&](const SeriesFacts& s, L l) {
+  w.family(f::kFailures, &SeriesFacts::failures, [&](const SeriesFacts& s, L l) {
     for (const auto& [reason, count] : s.failures)
       out.sample(f::kFailures.name, l, "reason", toString(reason), static_cast<double>(count));
   });
-  w.family(f::kFailing, [&](const SeriesFacts& s, L l) {
+  w.family(f::kFailing, &SeriesFacts::success, [&](const SeriesFacts& s, L l) {
     if (!s.success) out.sample(f::kFailing.name, l, "reason", toString(s.reason), 1);
   });
-  w.family(f::kLastRun, [&](const SeriesFacts& s, L l) {
+  w.family(f::kLastRun, &SeriesFacts::lastProbeUnix, [&](const SeriesFacts& s, L l) {
     out.sample(f::kLastRun.name, l, static_cast<double>(s.lastProbeUnix));
   });
-  w.family(f::kDeployed, [&](const SeriesFacts& s, L l) {
+  w.family(f::kDeployed, &SeriesFacts::version, [&](const SeriesFacts& s, L l) {
     if (!s.version.empty()) out.sample(f::kDeployed.name, l, "version", s.version, 1);
   });
-  w.family(f::kChanged, [&](const SeriesFacts& s, L l) {
+  w.family(f::kChanged, &SeriesFacts::lastChange, [&](const SeriesFacts& s, L l) {
     for (const auto& [what, at] : s.lastChange->byWhat)
       out.sample(f::kChanged.name, l, "what", what, static_cast<double>(at));
   });

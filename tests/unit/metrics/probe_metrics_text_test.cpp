@@ -228,3 +228,35 @@ TEST_CASE("probe series: removing series in the middle keeps every other series 
   metrics.record(results[0]);
   CHECK(metrics.snapshot().size() == series.size() + 1);
 }
+
+TEST_CASE("probe series: snapshots stay in seriesKey order while series come, go and change",
+          "[probe_metrics][text]") {
+  envprobe::ProbeMetrics metrics;
+  std::vector<envprobe::ProbeResult> results;
+  for (std::size_t i = 0; i < 30; ++i) results.push_back(envprobe::testing::syntheticResult(i));
+  auto inOrder = [&](std::size_t expected) {
+    const auto snapshot = metrics.exposedSnapshot();
+    REQUIRE(snapshot.size() == expected);
+    for (std::size_t i = 1; i < snapshot.size(); ++i)
+      CHECK(envprobe::seriesKeyLess(*snapshot[i - 1], *snapshot[i]));
+    return snapshot.size();
+  };
+  // Recorded back to front, so slot order is the reverse of key order.
+  for (std::size_t i = 20; i-- > 0;) metrics.record(results[i]);
+  inOrder(20);
+  // Same series, new results: the order worked out last time is used, with the new versions.
+  for (std::size_t i = 0; i < 20; ++i) metrics.record(results[i]);
+  {
+    const auto snapshot = metrics.exposedSnapshot();
+    for (const auto* s : snapshot) CHECK(s->state.probes == 2);
+  }
+  inOrder(20);
+  for (std::size_t i = 20; i < 30; ++i) metrics.record(results[i]);  // new series
+  inOrder(30);
+  metrics.removeSeries(results[0].target->target.id, results[0].address);  // the last slot moves
+  metrics.removeSeries(results[17].target->target.id, results[17].address);
+  inOrder(28);
+  inOrder(28);
+  metrics.record(results[0]);
+  inOrder(29);
+}
