@@ -70,6 +70,10 @@ std::vector<Target> CatalogExpander::expandService(const ServiceDef& service,
           t.timeout = check.timeout.value_or(config_.defaults.timeout);
           t.addressMode = service.addressMode.value_or(config_.defaults.addressMode);
           t.http = check.http;
+          // Built by appending: without this each keeps up to twice its length for the
+          // agent's whole life.
+          t.id.shrink_to_fit();
+          t.url.shrink_to_fit();
           targets.push_back(std::move(t));
         }
       }

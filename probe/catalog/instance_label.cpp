@@ -52,7 +52,10 @@ void assignInstances(std::vector<Target>& targets) {
       // the ids are.
       if (level == kLastLevel || distinct(group, labels)) break;
     }
-    for (std::size_t i = 0; i < group.size(); ++i) group[i]->instance = std::move(labels[i]);
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      group[i]->instance = std::move(labels[i]);
+      group[i]->instance.shrink_to_fit();  // kept for the target's life
+    }
   }
 }
 

@@ -23,7 +23,9 @@ void SessionTable::add(std::shared_ptr<const ProbeTarget> target) {
   auto session = std::make_unique<TargetSession>(std::move(target), key, outputs_);
   ++neverLaunched_;
   reportAwaiting();
-  byKey_[key] = session.get();
+  const std::uint32_t slot = Scheduler::slotOf(key);
+  if (bySlot_.size() <= slot) bySlot_.resize(slot + 1, nullptr);
+  bySlot_[slot] = session.get();
   const std::string_view id = session->target().target.id;  // lives as long as the session
   sessions_.emplace(id, std::move(session));
   if (observer_.targets) observer_.targets(sessions_.size());
@@ -47,7 +49,7 @@ bool SessionTable::removeSession(const std::string& id) {
   if (!session.everStarted()) --neverLaunched_;
   session.retire();
   scheduler_.remove(session.scheduleKey());  // frees its in-flight capacity too
-  byKey_.erase(session.scheduleKey());
+  bySlot_[Scheduler::slotOf(session.scheduleKey())] = nullptr;
   sessions_.erase(it);
   if (observer_.targets) observer_.targets(sessions_.size());
   if (running_) armTick();
@@ -128,16 +130,16 @@ void SessionTable::launch(TargetSession& session, std::function<void()> then) {
 void SessionTable::tick() {
   const auto now = io_.timers.now();
   for (const DueRun& run : scheduler_.popDue(now)) {
-    auto it = byKey_.find(run.targetKey);
-    if (it == byKey_.end()) {
+    TargetSession* session = sessionOf(run.targetKey);
+    if (!session) {
       scheduler_.complete(run.targetKey);
       continue;
     }
     if (observer_.lag) observer_.lag(std::chrono::duration<double>(now - run.due).count());
     const std::uint64_t key = run.targetKey;
-    beginRun(*it->second);
+    beginRun(*session);
     // Two words of capture: the completion fits in std::function without an allocation.
-    it->second->startRun(io_, [this, key] {
+    session->startRun(io_, [this, key] {
       endRun();
       scheduler_.complete(key);
       armTick();  // capacity freed: waiting runs may start

@@ -9,7 +9,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "probe/catalog/target_diff.hpp"
@@ -86,7 +85,13 @@ class SessionTable {
   SessionOutputs outputs_;
   // By target id; each key views its session's target's id (no copy of the id).
   std::map<std::string_view, std::unique_ptr<TargetSession>> sessions_;
-  std::unordered_map<std::uint64_t, TargetSession*> byKey_;          // by scheduler key
+  // By the slot of its scheduler key (Scheduler::slotOf); nullptr where no session is.
+  std::vector<TargetSession*> bySlot_;
+  TargetSession* sessionOf(std::uint64_t key) const {
+    const std::uint32_t slot = Scheduler::slotOf(key);
+    TargetSession* s = slot < bySlot_.size() ? bySlot_[slot] : nullptr;
+    return s && s->scheduleKey() == key ? s : nullptr;
+  }
   OwnedTimer tick_;
   bool running_ = false;
   bool stopped_ = false;

@@ -38,23 +38,45 @@ std::uint64_t Scheduler::phaseHash(const std::string& id) {
 std::uint64_t Scheduler::add(const std::string& id, std::chrono::milliseconds interval,
                              TimePoint now) {
   if (interval.count() <= 0) throw std::invalid_argument("scheduler: interval must be positive");
-  const std::uint64_t key = nextKey_++;
+  std::uint32_t slot = 0;
+  if (!freeSlots_.empty()) {
+    slot = freeSlots_.back();
+    freeSlots_.pop_back();
+  } else {
+    if (targets_.size() >= UINT32_MAX) throw std::length_error("scheduler: too many targets");
+    slot = static_cast<std::uint32_t>(targets_.size());
+    targets_.emplace_back();
+  }
   const auto phase = std::chrono::milliseconds(
       static_cast<std::int64_t>(phaseHash(id) % static_cast<std::uint64_t>(interval.count())));
-  Target& target = targets_[key];
+  Target& target = targets_[slot];
   target.interval = std::chrono::duration_cast<Clock::duration>(interval);
+  target.live = true;
+  target.waiting = target.inflight = false;
+  ++target.keyGen;
+  ++live_;
   startSlot(target, now + phase);
-  setTimer(key, target, target.due);
-  return key;
+  setTimer(slot, target.due);
+  return keyOf(slot);
+}
+
+Scheduler::Target* Scheduler::find(std::uint64_t key) {
+  const std::uint32_t slot = slotOf(key);
+  if (slot >= targets_.size()) return nullptr;
+  Target& target = targets_[slot];
+  return target.live && target.keyGen == static_cast<std::uint32_t>(key >> 32) ? &target : nullptr;
 }
 
 void Scheduler::remove(std::uint64_t targetKey) {
-  auto it = targets_.find(targetKey);
-  if (it == targets_.end()) return;
-  if (it->second.waiting) waiting_.erase({it->second.due, targetKey});
+  Target* target = find(targetKey);
+  if (!target) return;
+  if (target->waiting) waiting_.erase({target->due, targetKey});
   // The caller is expected to abandon the run; its complete() will find no target.
-  if (it->second.inflight) --inflight_;
-  targets_.erase(it);
+  if (target->inflight) --inflight_;
+  target->live = target->waiting = target->inflight = false;
+  ++target->timerGen;  // its timers go stale
+  --live_;
+  freeSlots_.push_back(slotOf(targetKey));
   pruneTop();
   compactIfSparse();
 }
@@ -77,35 +99,37 @@ std::vector<DueRun> Scheduler::popDue(TimePoint now) {
     const Timer timer = timers_.back();
     timers_.pop_back();
     if (!isLive(timer)) continue;
-    fire(timer.key, targets_.find(timer.key)->second, now);
+    fire(timer.slot, now);
   }
 
   std::vector<DueRun> runs;
   while (inflight_ < maxInflight_ && !waiting_.empty()) {
     const std::uint64_t key = waiting_.begin()->second;
     waiting_.erase(waiting_.begin());
-    Target& target = targets_.find(key)->second;
+    Target& target = targets_[slotOf(key)];
     runs.push_back(DueRun{key, target.scheduled, target.due});
     target.waiting = false;
     target.inflight = true;
     ++inflight_;
     // Next slot counts from this slot, never from now: no drift.
     startSlot(target, target.scheduled + target.interval);
-    setTimer(key, target, target.due);
+    setTimer(slotOf(key), target.due);
   }
   pruneTop();
   return runs;
 }
 
 void Scheduler::complete(std::uint64_t targetKey) {
-  auto it = targets_.find(targetKey);
-  if (it == targets_.end() || !it->second.inflight) return;
-  it->second.inflight = false;
+  Target* target = find(targetKey);
+  if (!target || !target->inflight) return;
+  target->inflight = false;
   --inflight_;
 }
 
 // Advances one target whose timer passed. Each branch sets exactly one new timer.
-void Scheduler::fire(std::uint64_t key, Target& target, TimePoint now) {
+void Scheduler::fire(std::uint32_t slot, TimePoint now) {
+  Target& target = targets_[slot];
+  const std::uint64_t key = keyOf(slot);
   if (now >= target.scheduled + target.interval) {
     // The current slot is over without its run starting (late caller, or no capacity): skip it
     // and every other missed slot, and resume at the latest slot that has begun.
@@ -116,24 +140,24 @@ void Scheduler::fire(std::uint64_t key, Target& target, TimePoint now) {
       target.waiting = false;
     }
     startSlot(target, target.scheduled + missed * target.interval);
-    setTimer(key, target, target.due);  // may already be due; the popDue loop picks it up
+    setTimer(slot, target.due);  // may already be due; the popDue loop picks it up
     return;
   }
   if (target.waiting) {
     // Defensive: a waiting run's timer is its expiry, so this is not expected.
-    setTimer(key, target, target.scheduled + target.interval);
+    setTimer(slot, target.scheduled + target.interval);
     return;
   }
   if (target.inflight) {
     // A slow target skips its own run instead of queueing; other targets are unaffected.
     ++skipped_;
     startSlot(target, target.scheduled + target.interval);
-    setTimer(key, target, target.due);
+    setTimer(slot, target.due);
     return;
   }
   target.waiting = true;
   waiting_.insert({target.due, key});
-  setTimer(key, target, target.scheduled + target.interval);  // expiry of the waiting run
+  setTimer(slot, target.scheduled + target.interval);  // expiry of the waiting run
 }
 
 void Scheduler::startSlot(Target& target, TimePoint slot) {
@@ -142,15 +166,15 @@ void Scheduler::startSlot(Target& target, TimePoint slot) {
   target.due = slot + jitterFor(target.interval);
 }
 
-void Scheduler::setTimer(std::uint64_t key, Target& target, TimePoint at) {
-  timers_.push_back(Timer{at, key, ++target.timerGen});
+void Scheduler::setTimer(std::uint32_t slot, TimePoint at) {
+  timers_.push_back(Timer{at, slot, ++targets_[slot].timerGen});
   std::push_heap(timers_.begin(), timers_.end(), TimerLater{});
   compactIfSparse();
 }
 
 bool Scheduler::isLive(const Timer& timer) const {
-  auto it = targets_.find(timer.key);
-  return it != targets_.end() && it->second.timerGen == timer.gen;
+  const Target& target = targets_[timer.slot];
+  return target.live && target.timerGen == timer.gen;
 }
 
 // Keeps the heap front live so nextDeadline can stay const and O(1).
@@ -163,7 +187,7 @@ void Scheduler::pruneTop() {
 
 // Stale entries from removals and releases would otherwise pile up under config-reload churn.
 void Scheduler::compactIfSparse() {
-  if (timers_.size() <= 2 * targets_.size() + 64) return;
+  if (timers_.size() <= 2 * live_ + 64) return;
   std::erase_if(timers_, [this](const Timer& timer) { return !isLive(timer); });
   std::make_heap(timers_.begin(), timers_.end(), TimerLater{});
 }

@@ -12,7 +12,6 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -36,7 +35,9 @@ class Scheduler {
 
   explicit Scheduler(SchedulerOptions options);
 
-  // Adds a target; returns a key unique for the scheduler's lifetime (never reused).
+  // Adds a target; returns a key unique for the scheduler's lifetime (never reused). Its low 32
+  // bits are the target's slot (slotOf), a small number reused after a removal, so callers can
+  // keep per-target data in a vector.
   // Throws std::invalid_argument if interval is not positive (config validation rejects it).
   std::uint64_t add(const std::string& id, std::chrono::milliseconds interval, TimePoint now);
   // Forgets a target. If it is in flight its capacity is freed now and its complete() is ignored.
@@ -56,20 +57,24 @@ class Scheduler {
 
   std::size_t inflight() const { return inflight_; }
   std::size_t maxInflight() const { return maxInflight_; }
-  std::size_t targetCount() const { return targets_.size(); }
+  std::size_t targetCount() const { return live_; }
   std::size_t waitingCount() const { return waiting_.size(); }
   std::uint64_t skippedRuns() const { return skipped_; }  // total since construction
 
   static std::uint64_t phaseHash(const std::string& id);  // FNV-1a 64
+  static std::uint32_t slotOf(std::uint64_t key) { return static_cast<std::uint32_t>(key); }
 
  private:
   using Clock = std::chrono::steady_clock;
 
+  // Kept in a vector by slot: 40 bytes a target, no node or bucket of a hash map.
   struct Target {
-    Clock::duration interval;
+    Clock::duration interval{0};
     TimePoint scheduled;  // slot of the current (not yet started) run
     TimePoint due;        // scheduled + this run's jitter
-    std::uint64_t timerGen = 0;
+    std::uint32_t timerGen = 0;  // carried over when the slot is reused: old timers stay stale
+    std::uint32_t keyGen = 0;    // the high half of the key; grows each time the slot is reused
+    bool live = false;
     bool waiting = false;   // due, queued for capacity
     bool inflight = false;  // a previous run was handed out and not completed
   };
@@ -77,18 +82,23 @@ class Scheduler {
   // Heap entries are never updated in place; a generation mismatch marks an entry stale.
   struct Timer {
     TimePoint at;
-    std::uint64_t key;
-    std::uint64_t gen;
+    std::uint32_t slot;
+    std::uint32_t gen;
   };
   struct TimerLater {
     bool operator()(const Timer& a, const Timer& b) const {
-      return a.at != b.at ? a.at > b.at : a.key > b.key;
+      return a.at != b.at ? a.at > b.at : a.slot > b.slot;
     }
   };
 
-  void fire(std::uint64_t key, Target& target, TimePoint now);
+  // The live target of `key`, or nullptr.
+  Target* find(std::uint64_t key);
+  std::uint64_t keyOf(std::uint32_t slot) const {
+    return (static_cast<std::uint64_t>(targets_[slot].keyGen) << 32) | slot;
+  }
+  void fire(std::uint32_t slot, TimePoint now);
   void startSlot(Target& target, TimePoint slot);
-  void setTimer(std::uint64_t key, Target& target, TimePoint at);
+  void setTimer(std::uint32_t slot, TimePoint at);
   bool isLive(const Timer& timer) const;
   void pruneTop();
   void compactIfSparse();
@@ -98,10 +108,11 @@ class Scheduler {
   double jitter_;
   std::size_t maxInflight_;
   std::uint64_t rngState_;
-  std::uint64_t nextKey_ = 1;
   std::size_t inflight_ = 0;
   std::uint64_t skipped_ = 0;
-  std::unordered_map<std::uint64_t, Target> targets_;
+  std::vector<Target> targets_;          // by slot
+  std::vector<std::uint32_t> freeSlots_;  // slots of removed targets, for the next add
+  std::size_t live_ = 0;
   std::vector<Timer> timers_;  // min-heap by (at, key) via TimerLater
   std::set<std::pair<TimePoint, std::uint64_t>> waiting_;  // (due, key): FIFO by due time
 };

@@ -353,13 +353,15 @@ TEST_CASE("scheduler: add and remove many targets") {
   CHECK(std::find(keys.begin(), keys.end(), reAdded) == keys.end());  // keys never reused
   s.remove(reAdded);
 
+  std::set<std::uint64_t> kept;
+  for (int i = 1; i < kTargets; i += 2) kept.insert(keys[static_cast<std::size_t>(i)]);
   std::set<std::uint64_t> seen;
   TimePoint now = kT0;
   const TimePoint end = kT0 + seconds(30) - milliseconds(1);  // one slot per target before this
   while (now < end) {
     now = std::min(now + milliseconds(250), end);
     for (const DueRun& run : s.popDue(now)) {
-      REQUIRE(run.targetKey % 2 == 0);  // keys start at 1, so removed (even index) keys are odd
+      REQUIRE(kept.count(run.targetKey) == 1);  // never a removed target's
       REQUIRE(seen.insert(run.targetKey).second);
       s.complete(run.targetKey);
     }
@@ -398,4 +400,40 @@ TEST_CASE("scheduler: a reload's new cap applies to the next runs and keeps ever
   CHECK(s.nextDeadline() == std::min(slotA, slotB) + interval);
   s.setLimits(std::numeric_limits<double>::quiet_NaN(), 0);  // sane values, never a stall
   CHECK(s.maxInflight() == 1);
+}
+
+TEST_CASE("scheduler: a removed target's slot is reused, and its old key stays dead") {
+  Scheduler s(options(0.0, 10));
+  const auto old = s.add("old", seconds(10), kT0);
+  // Its run is handed out, then the target is removed while in flight.
+  TimePoint now = kT0 + seconds(10);
+  auto runs = s.popDue(now);
+  REQUIRE(runs.size() == 1);
+  REQUIRE(s.inflight() == 1);
+  s.remove(old);
+  CHECK(s.inflight() == 0);
+  const auto next = s.add("next", seconds(10), now);
+  CHECK(Scheduler::slotOf(next) == Scheduler::slotOf(old));  // the same slot ...
+  CHECK(next != old);                                         // ... under a new key
+  runs = s.popDue(now + seconds(10));
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].targetKey == next);
+  CHECK(s.inflight() == 1);
+  // The old run's completion arrives late: it must not free the new target's run.
+  s.complete(old);
+  CHECK(s.inflight() == 1);
+  s.remove(old);  // nor remove it
+  CHECK(s.targetCount() == 1);
+  s.complete(next);
+  CHECK(s.inflight() == 0);
+  // The old target's timers never fire for the new one: one run per interval, no more.
+  int started = 0;
+  for (TimePoint t = now + seconds(10); t < now + seconds(60); t += milliseconds(100)) {
+    for (const DueRun& run : s.popDue(t)) {
+      CHECK(run.targetKey == next);
+      s.complete(run.targetKey);
+      ++started;
+    }
+  }
+  CHECK(started == 5);
 }
