@@ -11,7 +11,7 @@ namespace envprobe {
 
 namespace {
 
-void applyChange(SeriesFacts& s, const SeriesChange& change) {
+void applyChange(StoredFacts& s, const SeriesChange& change) {
   SeriesLastChange& last = s.lastChange.edit();
   if (change.unixMs >= last.unixMs) {
     last.what = change.what;
@@ -65,7 +65,7 @@ void ProbeMetrics::record(const ProbeResult& result) {
     ++layout_;
   }
   ExposedSeries& exposed = writable(slot);
-  SeriesFacts& s = exposed.state;
+  StoredFacts& s = exposed.state;
   // The history's seeds are by seriesKey; there are none once every series had its first result.
   const std::string exposedKey =
       first && (!seededDownSince_.empty() || !seededChanges_.empty())
@@ -87,7 +87,7 @@ void ProbeMetrics::record(const ProbeResult& result) {
   }
   s.success = result.verdict.ok;
   s.reason = result.verdict.reason;
-  s.detail = result.verdict.detail;
+  s.detail = texts_.intern(result.verdict.detail, s.detail);
   s.durationSeconds = obs.durationSeconds;
   s.statusCode = obs.statusCode;
   s.phases = obs.phases;
@@ -101,9 +101,9 @@ void ProbeMetrics::record(const ProbeResult& result) {
   if (obs.cert.present) s.certExpiry = obs.cert.earliestExpiryUnix;
   if (!obs.tls.present) s.tls.reset();
   else if (!s.tls || *s.tls != obs.tls) s.tls.set(obs.tls);  // mostly the same cert
-  if (first || obs.resolvedAddress != s.resolvedAddress) {  // parsed once per address seen
+  if (first || obs.resolvedAddress != s.resolvedAddress.str()) {  // parsed once per address seen
     const auto ip = ipFacts(obs.resolvedAddress);
-    s.ipProtocol = ip ? ip->protocol : 0;
+    s.ipProtocol = static_cast<std::uint8_t>(ip ? ip->protocol : 0);
     s.ipHash = ip ? ip->hash : 0;
   }
   if (first && !seededChanges_.empty()) {
@@ -113,14 +113,13 @@ void ProbeMetrics::record(const ProbeResult& result) {
     }
   }
   s.failedDueToRegex = result.verdict.failedDueToRegex;
-  s.lastProbeUnix = finished;
   s.lastProbeUnixMs = std::chrono::duration_cast<std::chrono::milliseconds>(
                           result.finishedAt.time_since_epoch())
                           .count();
-  s.version = result.verdict.version;
+  s.version = texts_.intern(result.verdict.version, s.version);
   s.versionTracked = t.http && t.http->version.kind != ValueSource::Kind::None;
-  s.serverHeader = obs.serverHeader;
-  s.resolvedAddress = obs.resolvedAddress;
+  s.serverHeader = texts_.intern(obs.serverHeader, s.serverHeader);
+  s.resolvedAddress = texts_.intern(obs.resolvedAddress, s.resolvedAddress);
   ++s.probes;
   if (!result.verdict.ok) {
     const Reason reason = result.verdict.reason;
@@ -155,7 +154,7 @@ void ProbeMetrics::removeSeries(const std::string& targetId, const std::string& 
   if (slot == kNoSlot) return;
   // A reload that changes a target removes its series and adds them again: their last change
   // comes back with them (as it does from the history after a restart).
-  const SeriesFacts& gone = slots_[slot]->state;
+  const StoredFacts& gone = slots_[slot]->state;
   if (gone.lastChange->unixMs > 0) {
     auto& seed = seededChanges_[seriesKey(targetId, address)];
     for (const auto& [what, at] : gone.lastChange->byWhat)
@@ -283,7 +282,7 @@ std::vector<SeriesState> ProbeMetrics::snapshot() const {
 
 SeriesState ExposedSeries::value() const {
   SeriesState out = seriesIdentity(target->target, address);
-  static_cast<SeriesFacts&>(out) = state;
+  state.expandInto(out);
   return out;
 }
 

@@ -24,6 +24,7 @@
 #include "checks/probe_result.hpp"
 #include "probe/config/config_model.hpp"
 #include "probe/metrics/series_state.hpp"
+#include "probe/metrics/stored_facts.hpp"
 #include "probe/metrics/text_exposition.hpp"
 
 namespace envprobe {
@@ -33,7 +34,7 @@ namespace envprobe {
 struct ExposedSeries {
   std::shared_ptr<const ProbeTarget> target;
   std::string address;
-  SeriesFacts state;
+  StoredFacts state;
   std::uint64_t born = 0;  // the snapshot epoch this version was made in
 
   const std::string& targetId() const { return target->target.id; }
@@ -127,6 +128,7 @@ class ProbeMetrics : public prometheus::Collectable, public TextCollectable {
   mutable std::map<std::uint64_t, int> liveSnapshots_;     // epoch -> how many
   // Old versions a live snapshot may still read, with the epoch they were replaced in.
   mutable std::vector<std::pair<std::uint64_t, std::unique_ptr<ExposedSeries>>> retired_;
+  TextPool texts_;  // the texts of every series' facts (lock held)
   std::map<std::string, std::int64_t> seededDownSince_;
   std::map<std::string, std::vector<SeriesChange>> seededChanges_;
 };

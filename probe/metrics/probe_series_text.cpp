@@ -31,7 +31,7 @@ class SeriesTextWriter {
   // reads first: it is fetched into the cache a few series ahead, since the series lie all over
   // the heap and a family reads one or two cache lines of each.
   template <typename Field, typename Fn>
-  void family(const probe_family::Info& info, Field SeriesFacts::*field, Fn&& fn) {
+  void family(const probe_family::Info& info, Field StoredFacts::*field, Fn&& fn) {
     if (out_.failed()) return;
     out_.family(info.name, info.help, info.type());
     const std::string_view all(labels_);
@@ -63,56 +63,56 @@ void ProbeMetrics::writeText(TextWriter& out) const {
   const SeriesSnapshot series = exposedSnapshot();
   SeriesTextWriter w(out, series);
   using L = std::string_view;
-  w.family(f::kSuccess, &SeriesFacts::success, [&](const SeriesFacts& s, L l) {
+  w.family(f::kSuccess, &StoredFacts::success, [&](const StoredFacts& s, L l) {
     out.sample(f::kSuccess.name, l, flag(s.success));
   });
-  w.family(f::kDuration, &SeriesFacts::durationSeconds, [&](const SeriesFacts& s, L l) {
+  w.family(f::kDuration, &StoredFacts::durationSeconds, [&](const StoredFacts& s, L l) {
     out.sample(f::kDuration.name, l, s.durationSeconds);
   });
-  w.family(f::kStatus, &SeriesFacts::statusCode, [&](const SeriesFacts& s, L l) {
+  w.family(f::kStatus, &StoredFacts::statusCode, [&](const StoredFacts& s, L l) {
     out.sample(f::kStatus.name, l, s.statusCode);
   });
   if (settings_.phases) {
-    w.family(f::kPhases, &SeriesFacts::phases, [&](const SeriesFacts& s, L l) {
+    w.family(f::kPhases, &StoredFacts::phases, [&](const StoredFacts& s, L l) {
       const double values[] = {s.phases.resolve, s.phases.connect, s.phases.tls,
                                s.phases.processing, s.phases.transfer};
       for (std::size_t i = 0; i < std::size(values); ++i)
         out.sample(f::kPhases.name, l, "phase", f::kPhaseNames[i], values[i]);
     });
   }
-  w.family(f::kDns, &SeriesFacts::dnsSeconds, [&](const SeriesFacts& s, L l) {
+  w.family(f::kDns, &StoredFacts::dnsSeconds, [&](const StoredFacts& s, L l) {
     out.sample(f::kDns.name, l, s.dnsSeconds);
   });
-  w.family(f::kLength, &SeriesFacts::contentLength, [&](const SeriesFacts& s, L l) {
+  w.family(f::kLength, &StoredFacts::contentLength, [&](const StoredFacts& s, L l) {
     out.sample(f::kLength.name, l, static_cast<double>(s.contentLength));
   });
-  w.family(f::kVersion, &SeriesFacts::httpVersion, [&](const SeriesFacts& s, L l) {
+  w.family(f::kVersion, &StoredFacts::httpVersion, [&](const StoredFacts& s, L l) {
     out.sample(f::kVersion.name, l, s.httpVersion);
   });
-  w.family(f::kSsl, &SeriesFacts::ssl, [&](const SeriesFacts& s, L l) { out.sample(f::kSsl.name, l, flag(s.ssl)); });
-  w.family(f::kRedirects, &SeriesFacts::redirects, [&](const SeriesFacts& s, L l) {
+  w.family(f::kSsl, &StoredFacts::ssl, [&](const StoredFacts& s, L l) { out.sample(f::kSsl.name, l, flag(s.ssl)); });
+  w.family(f::kRedirects, &StoredFacts::redirects, [&](const StoredFacts& s, L l) {
     out.sample(f::kRedirects.name, l, s.redirects);
   });
-  w.family(f::kExpiry, &SeriesFacts::certPresent, [&](const SeriesFacts& s, L l) {
+  w.family(f::kExpiry, &StoredFacts::certPresent, [&](const StoredFacts& s, L l) {
     if (s.certPresent) out.sample(f::kExpiry.name, l, static_cast<double>(s.certExpiry));
   });
-  w.family(f::kBodyLength, &SeriesFacts::uncompressedBodyLength, [&](const SeriesFacts& s, L l) {
+  w.family(f::kBodyLength, &StoredFacts::uncompressedBodyLength, [&](const StoredFacts& s, L l) {
     out.sample(f::kBodyLength.name, l, static_cast<double>(s.uncompressedBodyLength));
   });
-  w.family(f::kIpProtocol, &SeriesFacts::ipProtocol, [&](const SeriesFacts& s, L l) {
-    out.sample(f::kIpProtocol.name, l, s.ipProtocol);
+  w.family(f::kIpProtocol, &StoredFacts::ipProtocol, [&](const StoredFacts& s, L l) {
+    out.sample(f::kIpProtocol.name, l, static_cast<double>(s.ipProtocol));
   });
-  w.family(f::kIpHash, &SeriesFacts::ipHash, [&](const SeriesFacts& s, L l) {
+  w.family(f::kIpHash, &StoredFacts::ipHash, [&](const StoredFacts& s, L l) {
     out.sample(f::kIpHash.name, l, static_cast<double>(s.ipHash));
   });
-  w.family(f::kTlsVersion, &SeriesFacts::tls, [&](const SeriesFacts& s, L l) {
+  w.family(f::kTlsVersion, &StoredFacts::tls, [&](const StoredFacts& s, L l) {
     if (s.tls->present) out.sample(f::kTlsVersion.name, l, "version", s.tls->version, 1);
   });
-  w.family(f::kChainExpiry, &SeriesFacts::tls, [&](const SeriesFacts& s, L l) {
+  w.family(f::kChainExpiry, &StoredFacts::tls, [&](const StoredFacts& s, L l) {
     if (s.tls->present && s.tls->chainVerified)
       out.sample(f::kChainExpiry.name, l, static_cast<double>(s.tls->lastChainExpiryUnix));
   });
-  w.family(f::kChainInfo, &SeriesFacts::tls, [&](const SeriesFacts& s, L l) {
+  w.family(f::kChainInfo, &StoredFacts::tls, [&](const StoredFacts& s, L l) {
     if (!s.tls->present) return;
     out.sample(f::kChainInfo.name, l,
                {{"fingerprint_sha256", s.tls->fingerprintSha256},
@@ -122,23 +122,23 @@ void ProbeMetrics::writeText(TextWriter& out) const {
                 {"serialnumber", s.tls->serialNumber}},
                1);
   });
-  w.family(f::kRegex, &SeriesFacts::failedDueToRegex, [&](const SeriesFacts& s, L l) {
+  w.family(f::kRegex, &StoredFacts::failedDueToRegex, [&](const StoredFacts& s, L l) {
     out.sample(f::kRegex.name, l, flag(s.failedDueToRegex));
   });
-  w.family(f::kFailures, &SeriesFacts::failures, [&](const SeriesFacts& s, L l) {
+  w.family(f::kFailures, &StoredFacts::failures, [&](const StoredFacts& s, L l) {
     for (const auto& [reason, count] : s.failures)
       out.sample(f::kFailures.name, l, "reason", toString(reason), static_cast<double>(count));
   });
-  w.family(f::kFailing, &SeriesFacts::success, [&](const SeriesFacts& s, L l) {
+  w.family(f::kFailing, &StoredFacts::success, [&](const StoredFacts& s, L l) {
     if (!s.success) out.sample(f::kFailing.name, l, "reason", toString(s.reason), 1);
   });
-  w.family(f::kLastRun, &SeriesFacts::lastProbeUnix, [&](const SeriesFacts& s, L l) {
-    out.sample(f::kLastRun.name, l, static_cast<double>(s.lastProbeUnix));
+  w.family(f::kLastRun, &StoredFacts::lastProbeUnixMs, [&](const StoredFacts& s, L l) {
+    out.sample(f::kLastRun.name, l, static_cast<double>(s.lastProbeUnix()));
   });
-  w.family(f::kDeployed, &SeriesFacts::version, [&](const SeriesFacts& s, L l) {
-    if (!s.version.empty()) out.sample(f::kDeployed.name, l, "version", s.version, 1);
+  w.family(f::kDeployed, &StoredFacts::version, [&](const StoredFacts& s, L l) {
+    if (!s.version.empty()) out.sample(f::kDeployed.name, l, "version", s.version.str(), 1);
   });
-  w.family(f::kChanged, &SeriesFacts::lastChange, [&](const SeriesFacts& s, L l) {
+  w.family(f::kChanged, &StoredFacts::lastChange, [&](const StoredFacts& s, L l) {
     for (const auto& [what, at] : s.lastChange->byWhat)
       out.sample(f::kChanged.name, l, "what", what, static_cast<double>(at));
   });
