@@ -22,6 +22,37 @@ std::string certificateFact(const TlsFacts& tls) {
   return out;
 }
 
+// A series' known facts as one text: per fact in Fact order, its number, its value's length (two
+// bytes, little-endian) and its value. One text per series, shared by every series that knows
+// the same facts (a fleet behind one web server and one address).
+constexpr std::size_t kMaxEncodedValue = 0xffff;
+
+void decodeFacts(std::string_view text, std::vector<std::pair<Fact, std::string_view>>& out) {
+  out.clear();
+  while (text.size() >= 3) {
+    const auto fact = static_cast<Fact>(static_cast<unsigned char>(text[0]));
+    const std::size_t n = static_cast<unsigned char>(text[1]) |
+                          (static_cast<std::size_t>(static_cast<unsigned char>(text[2])) << 8);
+    if (text.size() < 3 + n) break;  // not written by encodeFacts
+    out.emplace_back(fact, text.substr(3, n));
+    text.remove_prefix(3 + n);
+  }
+}
+
+std::string encodeFacts(std::vector<std::pair<Fact, std::string_view>>& facts) {
+  std::sort(facts.begin(), facts.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string out;
+  for (const auto& [fact, value] : facts) {
+    const std::size_t n = std::min(value.size(), kMaxEncodedValue);
+    out.push_back(static_cast<char>(fact));
+    out.push_back(static_cast<char>(n & 0xff));
+    out.push_back(static_cast<char>(n >> 8));
+    out.append(value.substr(0, n));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<std::pair<Fact, std::string>> trackedFactValues(const ProbeResult& result) {
@@ -58,35 +89,36 @@ ChangeTracker::ChangeTracker(ProbeMetrics& metrics, Store store,
                              std::map<std::string, std::map<std::string, std::string>> known)
     : metrics_(metrics), store_(std::move(store)) {
   for (auto& [series, facts] : known) {
-    Known compact;
+    scratch_.clear();
     for (auto& [what, value] : facts)
-      if (const auto fact = factFromString(what)) compact.emplace_back(*fact, std::move(value));
-    compact.shrink_to_fit();
-    if (!compact.empty()) known_.emplace(seriesKeyHash(series), std::move(compact));
+      if (const auto fact = factFromString(what)) scratch_.emplace_back(*fact, value);
+    if (!scratch_.empty()) known_[seriesKeyHash(series)] = texts_.intern(encodeFacts(scratch_), {});
   }
+  scratch_.clear();
 }
 
 void ChangeTracker::onResult(const ProbeResult& result) {
   auto facts = trackedFactValues(result);
   if (facts.empty()) return;
   const Target& target = result.target->target;
-  auto& known = known_[seriesHash(target.id, result.address)];
+  SharedText& known = known_[seriesHash(target.id, result.address)];
+  decodeFacts(known.str(), scratch_);  // views into `known`, which stays until the end
   std::string key;  // built when a fact is new or changed
   const std::int64_t unixMs = std::chrono::duration_cast<std::chrono::milliseconds>(
                                   result.finishedAt.time_since_epoch())
                                   .count();
   for (auto& [fact, value] : facts) {
-    auto it = std::find_if(known.begin(), known.end(),
+    auto it = std::find_if(scratch_.begin(), scratch_.end(),
                            [&](const auto& entry) { return entry.first == fact; });
-    const bool first = it == known.end();
+    const bool first = it == scratch_.end();
     if (!first && it->second == value) continue;
     if (key.empty()) key = seriesKey(target.id, result.address);
     const std::string what = toString(fact);
     if (first) {
-      known.emplace_back(fact, value);
-      known.shrink_to_fit();
+      scratch_.emplace_back(fact, value);
     } else {
-      RecordedChange change{key, &target, result.address, what, it->second, value, unixMs};
+      RecordedChange change{key, &target, result.address, what, std::string(it->second), value,
+                            unixMs};
       logInfo("target changed", {{"target", target.id},
                                  {"address", result.address},
                                  {"what", what},
@@ -99,6 +131,8 @@ void ChangeTracker::onResult(const ProbeResult& result) {
     }
     if (store_.fact) store_.fact(key, what, value, unixMs);
   }
+  if (!key.empty()) known = texts_.intern(encodeFacts(scratch_), known);
+  scratch_.clear();
 }
 
 void ChangeTracker::onSeriesRemoved(const Target&, const std::string&) {

@@ -13,12 +13,14 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "probe/engine/result_sink.hpp"
 #include "probe/metrics/probe_metrics.hpp"
+#include "probe/metrics/stored_facts.hpp"
 
 namespace envprobe {
 
@@ -55,15 +57,15 @@ class ChangeTracker : public ResultSink {
   void onSeriesRemoved(const Target& target, const std::string& address) override;
 
  private:
-  // A series' known facts: a few pairs, so a flat vector (a map costs a node per fact).
-  using Known = std::vector<std::pair<Fact, std::string>>;
-
   ProbeMetrics& metrics_;
   Store store_;
   // By seriesHash (no copy of the key per series). Two series that shared a hash (about
   // n^2 / 2^65: 3e-8 at a million series) would share baselines, and each would report the
   // other's values as changes.
-  std::unordered_map<std::uint64_t, Known> known_;
+  // Each series' known facts, encoded as one text (change_tracker.cpp), shared through texts_.
+  std::unordered_map<std::uint64_t, SharedText> known_;
+  TextPool texts_;
+  std::vector<std::pair<Fact, std::string_view>> scratch_;  // one result's facts, reused
 };
 
 }  // namespace envprobe
