@@ -2,8 +2,10 @@
 // Value types of one probe: the target as prepared for probing (with its compiled assertions) and
 // the result of one probe of one address.
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "checks/assertions.hpp"
 #include "checks/observation.hpp"
@@ -16,11 +18,18 @@ namespace envprobe {
 struct ProbeTarget {
   Target target;
   std::shared_ptr<const HttpAssertions> assertions;
-  std::string backendHost;  // parsed from target.backend
-  int backendPort = 0;      // 0: the URL's port
-  std::string secretUrl;    // target.url plus the check's secret query; never shown; empty
-                            // when the check has none (the URL is then target.url: no copy)
-  const std::string& requestUrl() const { return secretUrl.empty() ? target.url : secretUrl; }
+  // target.url plus the check's secret query; never shown; null when the check has none (the
+  // URL is then target.url: no copy).
+  std::shared_ptr<const std::string> secretUrl;
+  std::uint32_t backendHostAt = 0;    // the host part of target.backend: where it starts ...
+  std::uint32_t backendHostSize = 0;  // ... and how long it is (0: no backend)
+  int backendPort = 0;                // 0: the URL's port
+
+  const std::string& requestUrl() const { return secretUrl ? *secretUrl : target.url; }
+  // The host the target is pinned to, without brackets ("" when it is not pinned).
+  std::string_view backendHost() const {
+    return std::string_view(target.backend).substr(backendHostAt, backendHostSize);
+  }
 };
 
 std::shared_ptr<ProbeTarget> prepareTarget(Target target,

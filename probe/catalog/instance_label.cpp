@@ -53,14 +53,28 @@ void assignInstances(std::vector<Target>& targets) {
       if (level == kLastLevel || distinct(group, labels)) break;
     }
     for (std::size_t i = 0; i < group.size(); ++i) {
-      group[i]->instance = std::move(labels[i]);
-      group[i]->instance.shrink_to_fit();  // kept for the target's life
+      Target& t = *group[i];
+      if (labels[i] == t.url) {
+        t.instance.clear();  // the URL itself: instanceOf() gives it back
+      } else {
+        t.instance = std::move(labels[i]);
+      }
+      t.instance.shrink_to_fit();  // kept for the target's life
     }
   }
 }
 
+bool nothingToRedact(std::string_view url) {
+  return url.find_first_of("@?") == std::string_view::npos;
+}
+
+std::string instanceOf(const Target& target) {
+  if (!target.instance.empty()) return target.instance;
+  return nothingToRedact(target.url) ? target.url : redactedUrl(target.url);
+}
+
 std::string seriesInstance(const Target& target, const std::string& address) {
-  std::string instance = target.instance.empty() ? redactedUrl(target.url) : target.instance;
+  std::string instance = instanceOf(target);
   if (!address.empty()) instance += "@" + address;
   return instance;
 }

@@ -7,6 +7,7 @@
 // "#<service>/<check>/<visibility>") follows the URL. Pure and deterministic: the same targets
 // give the same values, whatever their order.
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "probe/catalog/target.hpp"
@@ -16,6 +17,11 @@ namespace envprobe {
 // Sets `instance` on every target; computed over all of them, since uniqueness depends on the
 // others.
 void assignInstances(std::vector<Target>& targets);
+
+// The target's instance: `instance`, or the redacted URL when it is empty.
+std::string instanceOf(const Target& target);
+// Whether redactedUrl(url) is `url` itself (no user info, no query).
+bool nothingToRedact(std::string_view url);
 
 // The `instance` label of one series of a target: its instance (the redacted URL when none was
 // assigned), "@<address>" appended when the series has an address label.

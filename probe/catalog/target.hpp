@@ -22,7 +22,9 @@ struct Target {
   std::string backend;  // "host:port" the hostname is pinned to; empty = resolve the hostname
   std::string url;
   // The `instance` label of its series (before "@<address>"): the redacted URL, made unique
-  // among the agent's targets by assignInstances (instance_label.hpp). Empty until assigned.
+  // among the agent's targets by assignInstances (instance_label.hpp). Empty when that is the
+  // URL itself (nothing to redact, nothing to tell apart: no second copy), and until assigned;
+  // read it with instanceOf().
   std::string instance;
   int port = 0;  // the URL's port (explicit or the scheme's default)
   Duration interval{0};

@@ -61,7 +61,9 @@ void ProbeRun::start() {
   started_ = io_.timers.now();
   deadline_ = started_ + t.target.timeout;
   deadlineTimer_.arm(deadline_, [this] { onDeadline(); });
-  const std::string& name = t.backendHost.empty() ? t.target.hostname : t.backendHost;
+  const std::string_view backendHost = t.backendHost();
+  const std::string backendName(backendHost);  // an address or a short name: no allocation
+  const std::string& name = backendHost.empty() ? t.target.hostname : backendName;
   if (isIpLiteral(name)) {
     DnsAnswer literal;
     literal.addresses.push_back(name);

@@ -305,8 +305,16 @@ void appendSeriesLabels(std::string& out, const Target& t, const std::string& ad
     out.push_back(',');
     appendLabel(out, "address", address);
   }
-  out.push_back(',');
-  appendLabel(out, "instance", seriesInstance(t, address));
+  // The instance without building it: its parts escaped one after another are it escaped.
+  out.append(",instance=\"");
+  if (!t.instance.empty()) appendLabelValue(out, t.instance);
+  else if (nothingToRedact(t.url)) appendLabelValue(out, t.url);
+  else appendLabelValue(out, redactedUrl(t.url));
+  if (!address.empty()) {
+    out.push_back('@');
+    appendLabelValue(out, address);
+  }
+  out.push_back('"');
 }
 
 }  // namespace envprobe

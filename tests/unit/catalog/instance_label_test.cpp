@@ -37,7 +37,7 @@ Target target(const std::string& service, const std::string& check, const std::s
 
 std::vector<std::string> instances(const std::vector<Target>& targets) {
   std::vector<std::string> out;
-  for (const auto& t : targets) out.push_back(t.instance);
+  for (const auto& t : targets) out.push_back(envprobe::instanceOf(t));
   return out;
 }
 
@@ -114,8 +114,8 @@ TEST_CASE("instance: the same targets in another order get the same values", "[i
   assignInstances(targets);
   assignInstances(reversed);
   std::map<std::string, std::string> a, b;
-  for (const auto& t : targets) a[t.id] = t.instance;
-  for (const auto& t : reversed) b[t.id] = t.instance;
+  for (const auto& t : targets) a[t.id] = envprobe::instanceOf(t);
+  for (const auto& t : reversed) b[t.id] = envprobe::instanceOf(t);
   CHECK(a == b);
 }
 
@@ -134,8 +134,28 @@ services:
   REQUIRE(loaded.ok());
   const auto targets = CatalogExpander(loaded.config).expand("at");
   std::map<std::string, std::string> byCheck;
-  for (const auto& t : targets) byCheck[t.check] = t.instance;
+  for (const auto& t : targets) byCheck[t.check] = envprobe::instanceOf(t);
   CHECK(byCheck == std::map<std::string, std::string>{{"home", "https://web.local/#home"},
                                                       {"again", "https://web.local/#again"},
                                                       {"other", "https://web.local/other"}});
+}
+
+TEST_CASE("instance: a target whose instance is its URL keeps no second copy of it",
+          "[instance_label]") {
+  std::vector<Target> targets = {
+      target("shop", "home", "http://shop.example.com/"),
+      target("shop", "search", "http://shop.example.com/search?q=shoes&key=s3cret"),
+      target("shop", "login", "http://user:pw@shop.example.com/login"),
+      target("cart", "home", "http://cart.example.com/"),
+      target("cart", "health", "http://cart.example.com/"),  // shares a URL: told apart
+  };
+  assignInstances(targets);
+  CHECK(targets[0].instance.empty());
+  CHECK(envprobe::instanceOf(targets[0]) == "http://shop.example.com/");
+  CHECK(seriesInstance(targets[0], "10.0.0.1:80") == "http://shop.example.com/@10.0.0.1:80");
+  // Redacted: kept, since the URL is not the label.
+  CHECK(envprobe::instanceOf(targets[1]) == "http://shop.example.com/search?q=<redacted>&key=<redacted>");
+  CHECK(envprobe::instanceOf(targets[2]) == "http://<redacted>@shop.example.com/login");
+  CHECK_FALSE(targets[3].instance.empty());
+  CHECK(envprobe::instanceOf(targets[3]) != envprobe::instanceOf(targets[4]));
 }
