@@ -20,14 +20,14 @@ void SessionTable::add(std::shared_ptr<const ProbeTarget> target) {
   removeSession(target->target.id);
   const std::uint64_t key =
       scheduler_.add(target->target.id, target->target.interval, io_.timers.now());
-  auto session = std::make_unique<TargetSession>(std::move(target), key, outputs_);
+  // The key views the target's id, which lives as long as the session that holds the target.
+  const std::string_view id = target->target.id;
+  auto [it, added] = sessions_.try_emplace(id, std::move(target), key, outputs_);
   ++neverLaunched_;
   reportAwaiting();
   const std::uint32_t slot = Scheduler::slotOf(key);
   if (bySlot_.size() <= slot) bySlot_.resize(slot + 1, nullptr);
-  bySlot_[slot] = session.get();
-  const std::string_view id = session->target().target.id;  // lives as long as the session
-  sessions_.emplace(id, std::move(session));
+  bySlot_[slot] = &it->second;
   if (observer_.targets) observer_.targets(sessions_.size());
   if (running_) armTick();
 }
@@ -41,7 +41,7 @@ void SessionTable::remove(const std::string& id) {
 bool SessionTable::removeSession(const std::string& id) {
   auto it = sessions_.find(id);
   if (it == sessions_.end()) return false;
-  TargetSession& session = *it->second;
+  TargetSession& session = it->second;
   if (session.inFlight()) {
     --inflight_;
     if (observer_.inflight) observer_.inflight(inflight_);
@@ -58,7 +58,7 @@ bool SessionTable::removeSession(const std::string& id) {
 
 TargetDiff SessionTable::reconcile(const std::vector<std::shared_ptr<const ProbeTarget>>& targets) {
   std::vector<const Target*> before, after;
-  for (const auto& [id, session] : sessions_) before.push_back(&session->target().target);
+  for (const auto& [id, session] : sessions_) before.push_back(&session.target().target);
   std::map<std::string, const std::shared_ptr<const ProbeTarget>*> byId;
   for (const auto& target : targets) {
     after.push_back(&target->target);
@@ -96,7 +96,7 @@ void SessionTable::stop() {
   running_ = false;
   tick_.reset();
   once_.reset();
-  for (auto& [id, session] : sessions_) session->cancelRun();
+  for (auto& [id, session] : sessions_) session.cancelRun();
   inflight_ = 0;
 }
 
@@ -174,11 +174,11 @@ void SessionTable::runNextOnce() {
     const std::string id = once_->queue.front();
     once_->queue.pop_front();
     auto it = sessions_.find(id);
-    if (it == sessions_.end() || it->second->inFlight()) {
+    if (it == sessions_.end() || it->second.inFlight()) {
       if (--once_->remaining == 0) return finishOnce();
       continue;
     }
-    launch(*it->second, [this] {
+    launch(it->second, [this] {
       if (!once_) return;
       if (--once_->remaining == 0) finishOnce();
       else runNextOnce();
@@ -196,7 +196,7 @@ void SessionTable::finishOnce() {
 std::vector<std::shared_ptr<const ProbeTarget>> SessionTable::targets() const {
   std::vector<std::shared_ptr<const ProbeTarget>> out;
   out.reserve(sessions_.size());
-  for (const auto& [id, session] : sessions_) out.push_back(session->shared());
+  for (const auto& [id, session] : sessions_) out.push_back(session.shared());
   return out;
 }
 

@@ -83,8 +83,9 @@ class SessionTable {
   Scheduler scheduler_;
   SessionTableObserver observer_;
   SessionOutputs outputs_;
-  // By target id; each key views its session's target's id (no copy of the id).
-  std::map<std::string_view, std::unique_ptr<TargetSession>> sessions_;
+  // By target id; each key views its session's target's id (no copy of the id). The sessions
+  // live in the map's nodes, which never move.
+  std::map<std::string_view, TargetSession> sessions_;
   // By the slot of its scheduler key (Scheduler::slotOf); nullptr where no session is.
   std::vector<TargetSession*> bySlot_;
   TargetSession* sessionOf(std::uint64_t key) const {
