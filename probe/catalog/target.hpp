@@ -7,19 +7,21 @@
 #include <string_view>
 
 #include "probe/base/core_types.hpp"
+#include "probe/base/interned_string.hpp"
 #include "probe/config/config_model.hpp"
 
 namespace envprobe {
 
 struct Target {
   std::string id;  // stable: env/service/check/visibility/hostname[@backend]
-  std::string env;
+  // Repeated by many targets: held once per distinct value.
+  InternedString env;
   Tier tier = Tier::NonProd;
-  std::string service;
-  std::string check;
+  InternedString service;
+  InternedString check;
   std::string hostname;
   Visibility visibility = Visibility::Internal;
-  std::string backend;  // "host:port" the hostname is pinned to; empty = resolve the hostname
+  InternedString backend;  // "host:port" the hostname is pinned to; empty = resolve the hostname
   std::string url;
   // The `instance` label of its series (before "@<address>"): the redacted URL, made unique
   // among the agent's targets by assignInstances (instance_label.hpp). Empty when that is the

@@ -112,7 +112,7 @@ void ProbeRun::onResolved(DnsAnswer answer) {
   for (std::size_t i = 0; i < count; ++i) {
     Leg& l = leg(i);
     l.address = std::move(answer.addresses[i]);
-    l.label = perAddress ? l.address : t.backend;
+    l.label = perAddress ? l.address : t.backend.str();
   }
   for (std::size_t i = 0; i < count; ++i) startLeg(leg(i));
 }
