@@ -119,12 +119,17 @@ void SessionTable::endRun() {
   if (observer_.inflight) observer_.inflight(inflight_);
 }
 
-void SessionTable::launch(TargetSession& session, std::function<void()> then) {
-  beginRun(session);
-  session.startRun(io_, [this, then = std::move(then)] {
-    endRun();
-    then();
-  });
+void SessionTable::ScheduledRuns::runFinished(TargetSession& session) {
+  table.endRun();
+  table.scheduler_.complete(session.scheduleKey());
+  table.armTick();  // capacity freed: waiting runs may start
+}
+
+void SessionTable::OnceRuns::runFinished(TargetSession&) {
+  table.endRun();
+  if (!table.once_) return;
+  if (--table.once_->remaining == 0) table.finishOnce();
+  else table.runNextOnce();
 }
 
 void SessionTable::tick() {
@@ -136,14 +141,8 @@ void SessionTable::tick() {
       continue;
     }
     if (observer_.lag) observer_.lag(std::chrono::duration<double>(now - run.due).count());
-    const std::uint64_t key = run.targetKey;
     beginRun(*session);
-    // Two words of capture: the completion fits in std::function without an allocation.
-    session->startRun(io_, [this, key] {
-      endRun();
-      scheduler_.complete(key);
-      armTick();  // capacity freed: waiting runs may start
-    });
+    session->startRun(io_, scheduledRuns_);
   }
   const std::uint64_t skipped = scheduler_.skippedRuns();
   if (skipped > skippedSeen_) {
@@ -178,11 +177,8 @@ void SessionTable::runNextOnce() {
       if (--once_->remaining == 0) return finishOnce();
       continue;
     }
-    launch(it->second, [this] {
-      if (!once_) return;
-      if (--once_->remaining == 0) finishOnce();
-      else runNextOnce();
-    });
+    beginRun(it->second);
+    it->second.startRun(io_, onceRuns_);
     return;
   }
 }

@@ -70,7 +70,6 @@ class SessionTable {
  private:
   void tick();
   void armTick();
-  void launch(TargetSession& session, std::function<void()> then);
   void beginRun(TargetSession& session);  // bookkeeping of a run that starts
   void endRun();                          // ... and of one that finished
   void runNextOnce();
@@ -79,7 +78,22 @@ class SessionTable {
   void noteFirstLaunch(TargetSession& session);
   void reportAwaiting();
 
+  // Where a run's end goes: a scheduled run frees its slot's capacity; a `once` run starts the
+  // next target of the round.
+  struct ScheduledRuns final : RunListener {
+    explicit ScheduledRuns(SessionTable& t) : table(t) {}
+    void runFinished(TargetSession& session) override;
+    SessionTable& table;
+  };
+  struct OnceRuns final : RunListener {
+    explicit OnceRuns(SessionTable& t) : table(t) {}
+    void runFinished(TargetSession& session) override;
+    SessionTable& table;
+  };
+
   ProbeIo& io_;
+  ScheduledRuns scheduledRuns_{*this};
+  OnceRuns onceRuns_{*this};
   Scheduler scheduler_;
   SessionTableObserver observer_;
   SessionOutputs outputs_;

@@ -1,6 +1,7 @@
 #include "probe/engine/target_session.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace envprobe {
 
@@ -10,17 +11,16 @@ TargetSession::TargetSession(std::shared_ptr<const ProbeTarget> target, std::uin
 
 TargetSession::~TargetSession() { cancelRun(); }
 
-void TargetSession::startRun(ProbeIo& io, std::function<void()> onDone) {
+void TargetSession::startRun(ProbeIo& io, RunListener& listener) {
   cancelRun();
   everStarted_ = true;
-  onDone_ = std::move(onDone);
+  listener_ = &listener;
   run_ = std::make_unique<ProbeRun>(io, target_, [this](RunOutcome outcome) {
     // The run is finished; keep it alive until this callback returns.
     auto finished = std::move(run_);
-    auto done = std::move(onDone_);
-    onDone_ = nullptr;
+    RunListener* listener = std::exchange(listener_, nullptr);
     apply(std::move(outcome));
-    if (done) done();
+    if (listener) listener->runFinished(*this);
   });
   run_->start();
 }
@@ -28,7 +28,7 @@ void TargetSession::startRun(ProbeIo& io, std::function<void()> onDone) {
 void TargetSession::cancelRun() {
   if (run_) run_->cancel();
   run_.reset();
-  onDone_ = nullptr;
+  listener_ = nullptr;
 }
 
 void TargetSession::retire() {
@@ -43,13 +43,13 @@ void TargetSession::apply(RunOutcome outcome) {
   if (outcome.dnsFailed && !results.empty()) {
     // address_mode all without an answer: the failure belongs on the addresses already known,
     // not on a new address-less series (one only exists until the name first resolves).
-    std::vector<std::string> known = addresses_;
+    const std::vector<InternedString> known = addresses_;
     if (!known.empty()) {
       const ProbeResult failure = std::move(results.front());
       results.clear();
       for (const auto& address : known) {
         results.push_back(failure);
-        results.back().address = address;
+        results.back().address = address.str();
       }
     }
   }
@@ -62,10 +62,10 @@ void TargetSession::apply(RunOutcome outcome) {
     std::sort(current.begin(), current.end());
     current.erase(std::unique(current.begin(), current.end()), current.end());
     for (const auto& address : addresses_) {
-      if (std::binary_search(current.begin(), current.end(), address)) continue;
+      if (std::binary_search(current.begin(), current.end(), address.str())) continue;
       for (ResultSink* sink : outputs_.sinks) sink->onSeriesRemoved(target_->target, address);
     }
-    addresses_ = std::move(current);
+    addresses_.assign(current.begin(), current.end());
   }
   if (outputs_.amender)
     for (auto& result : results) outputs_.amender->amend(result);

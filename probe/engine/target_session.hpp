@@ -14,6 +14,17 @@
 
 namespace envprobe {
 
+class TargetSession;
+
+// Told when a session's run finished and its results were applied (not on cancel).
+class RunListener {
+ public:
+  virtual void runFinished(TargetSession& session) = 0;
+
+ protected:
+  ~RunListener() = default;
+};
+
 class TargetSession {
  public:
   TargetSession(std::shared_ptr<const ProbeTarget> target, std::uint64_t scheduleKey,
@@ -23,8 +34,9 @@ class TargetSession {
   TargetSession(const TargetSession&) = delete;
   TargetSession& operator=(const TargetSession&) = delete;
 
-  // Starts a run; `onDone` runs when it finished and its results were applied (not on cancel).
-  void startRun(ProbeIo& io, std::function<void()> onDone);
+  // Starts a run; `listener` hears when it finished and its results were applied (not on
+  // cancel). One pointer a session, where a callback would be four.
+  void startRun(ProbeIo& io, RunListener& listener);
   void cancelRun();
   // The target is leaving: cancel, then remove every series (their alerts resolve).
   void retire();
@@ -42,8 +54,8 @@ class TargetSession {
   std::uint64_t scheduleKey_;
   SessionOutputs& outputs_;
   std::unique_ptr<ProbeRun> run_;
-  std::function<void()> onDone_;
-  std::vector<std::string> addresses_;  // `address` label of each series published, sorted
+  RunListener* listener_ = nullptr;  // of the run in flight
+  std::vector<InternedString> addresses_;  // `address` label of each series published, sorted
   bool everStarted_ = false;
 };
 

@@ -33,7 +33,7 @@ namespace envprobe {
 // version of its facts. Its label set is formatted when it is scraped.
 struct ExposedSeries {
   std::shared_ptr<const ProbeTarget> target;
-  std::string address;
+  InternedString address;  // shared with every series probing the same address
   StoredFacts state;
   std::uint64_t born = 0;  // the snapshot epoch this version was made in
 

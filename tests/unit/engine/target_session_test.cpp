@@ -13,6 +13,17 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// Counts the runs that finished; a listener that must never hear fails the test when it does.
+struct Finished final : RunListener {
+  explicit Finished(bool mustNotHear = false) : mustNotHear(mustNotHear) {}
+  void runFinished(TargetSession&) override {
+    ++count;
+    if (mustNotHear) FAIL("a cancelled run must not complete");
+  }
+  bool mustNotHear;
+  int count = 0;
+};
+
 struct Rig {
   ManualTimers timers;
   FakeResolver resolver{timers};
@@ -26,10 +37,10 @@ struct Rig {
     http.respond = [](const HttpRequest&) -> std::optional<Observation> { return okResponse(); };
   }
   void runOnce(TargetSession& session) {
-    bool done = false;
-    session.startRun(io, [&] { done = true; });
+    Finished finished;
+    session.startRun(io, finished);
     timers.advance(2s);
-    REQUIRE(done);
+    REQUIRE(finished.count == 1);
   }
 };
 
@@ -87,7 +98,8 @@ TEST_CASE("session: retire removes every series; destruction cancels without rem
     TargetSession session(target, 1, rig.sinks);
     rig.runOnce(session);
     rig.http.respond = [](const HttpRequest&) { return std::optional<Observation>{}; };
-    session.startRun(rig.io, [] { FAIL("a cancelled run must not complete"); });
+    Finished never(true);
+    session.startRun(rig.io, never);
     rig.timers.advance(100ms);
     CHECK(rig.http.live() == 2);
   }
