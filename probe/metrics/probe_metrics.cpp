@@ -103,7 +103,7 @@ void ProbeMetrics::record(const ProbeResult& result) {
   else if (!s.tls || *s.tls != obs.tls) s.tls.set(obs.tls);  // mostly the same cert
   if (first || obs.resolvedAddress != s.resolvedAddress.str()) {  // parsed once per address seen
     const auto ip = ipFacts(obs.resolvedAddress);
-    s.ipProtocol = static_cast<std::uint8_t>(ip ? ip->protocol : 0);
+    s.ipProtocol = ip ? ip->protocol : 0;
     s.ipHash = ip ? ip->hash : 0;
   }
   if (first && !seededChanges_.empty()) {

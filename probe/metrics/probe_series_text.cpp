@@ -30,8 +30,8 @@ class SeriesTextWriter {
   // The family's HELP/TYPE, then fn(state, labels) for every series. `field` is the fact fn
   // reads first: it is fetched into the cache a few series ahead, since the series lie all over
   // the heap and a family reads one or two cache lines of each.
-  template <typename Field, typename Fn>
-  void family(const probe_family::Info& info, Field StoredFacts::*field, Fn&& fn) {
+  template <typename Field, typename Owner, typename Fn>
+  void family(const probe_family::Info& info, Field Owner::*field, Fn&& fn) {
     if (out_.failed()) return;
     out_.family(info.name, info.help, info.type());
     const std::string_view all(labels_);
@@ -100,7 +100,7 @@ void ProbeMetrics::writeText(TextWriter& out) const {
     out.sample(f::kBodyLength.name, l, static_cast<double>(s.uncompressedBodyLength));
   });
   w.family(f::kIpProtocol, &StoredFacts::ipProtocol, [&](const StoredFacts& s, L l) {
-    out.sample(f::kIpProtocol.name, l, static_cast<double>(s.ipProtocol));
+    out.sample(f::kIpProtocol.name, l, s.ipProtocol);
   });
   w.family(f::kIpHash, &StoredFacts::ipHash, [&](const StoredFacts& s, L l) {
     out.sample(f::kIpHash.name, l, static_cast<double>(s.ipHash));

@@ -47,8 +47,9 @@ struct SeriesLastChange {
   std::map<std::string, std::int64_t> byWhat;  // what -> unix seconds
 };
 
-// What changes: the last probe's facts and the counters. Ordered by size, so no padding.
-struct SeriesFacts {
+// The last probe's plain facts and the counters: the same in the value (SeriesFacts) and in the
+// stored form (StoredFacts, stored_facts.hpp), so a fact added here is in both.
+struct SeriesNumbers {
   double durationSeconds = 0;
   double dnsSeconds = 0;
   double httpVersion = 0;
@@ -56,18 +57,10 @@ struct SeriesFacts {
   std::int64_t contentLength = 0;
   std::int64_t uncompressedBodyLength = 0;
   std::int64_t certExpiry = 0;
-  std::int64_t lastProbeUnix = 0;
   std::int64_t lastProbeUnixMs = 0;
   // While down: since when (unix seconds; across restarts when history is kept); 0 while up.
   std::int64_t downSinceUnix = 0;
   std::uint64_t probes = 0;
-  std::string detail;
-  std::string serverHeader;
-  std::string resolvedAddress;
-  std::string version;  // the deployed version the last response named ("" unknown)
-  std::vector<std::pair<Reason, std::uint64_t>> failures;  // by reason, ascending
-  SharedValue<TlsFacts> tls;  // the final response's TLS connection; empty without one
-  SharedValue<SeriesLastChange> lastChange;  // empty: none known
   Reason reason = Reason::None;
   int statusCode = 0;
   int redirects = 0;
@@ -78,6 +71,18 @@ struct SeriesFacts {
   bool certPresent = false;
   bool failedDueToRegex = false;
   bool versionTracked = false;  // the check says where its version is (`version:`)
+};
+
+// What changes: the last probe's facts and the counters, as plain values.
+struct SeriesFacts : SeriesNumbers {
+  std::int64_t lastProbeUnix = 0;  // lastProbeUnixMs / 1000
+  std::string detail;
+  std::string serverHeader;
+  std::string resolvedAddress;
+  std::string version;  // the deployed version the last response named ("" unknown)
+  std::vector<std::pair<Reason, std::uint64_t>> failures;  // by reason, ascending
+  SharedValue<TlsFacts> tls;  // the final response's TLS connection; empty without one
+  SharedValue<SeriesLastChange> lastChange;  // empty: none known
 };
 
 // Who: fixed for the life of a series.

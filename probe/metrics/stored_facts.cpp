@@ -17,17 +17,8 @@ SharedText TextPool::intern(std::string_view text, const SharedText& current) {
 }
 
 void StoredFacts::expandInto(SeriesFacts& out) const {
-  out.durationSeconds = durationSeconds;
-  out.dnsSeconds = dnsSeconds;
-  out.httpVersion = httpVersion;
-  out.phases = phases;
-  out.contentLength = contentLength;
-  out.uncompressedBodyLength = uncompressedBodyLength;
-  out.certExpiry = certExpiry;
+  static_cast<SeriesNumbers&>(out) = *this;
   out.lastProbeUnix = lastProbeUnix();
-  out.lastProbeUnixMs = lastProbeUnixMs;
-  out.downSinceUnix = downSinceUnix;
-  out.probes = probes;
   out.detail = detail.str();
   out.serverHeader = serverHeader.str();
   out.resolvedAddress = resolvedAddress.str();
@@ -35,16 +26,6 @@ void StoredFacts::expandInto(SeriesFacts& out) const {
   out.failures = failures;
   out.tls = tls;
   out.lastChange = lastChange;
-  out.reason = reason;
-  out.statusCode = statusCode;
-  out.redirects = redirects;
-  out.ipProtocol = ipProtocol;
-  out.ipHash = ipHash;
-  out.success = success;
-  out.ssl = ssl;
-  out.certPresent = certPresent;
-  out.failedDueToRegex = failedDueToRegex;
-  out.versionTracked = versionTracked;
 }
 
 }  // namespace envprobe

@@ -49,17 +49,7 @@ class TextPool {
   std::unordered_map<std::string_view, std::shared_ptr<const std::string>> pool_;  // keys view values
 };
 
-struct StoredFacts {
-  double durationSeconds = 0;
-  double dnsSeconds = 0;
-  double httpVersion = 0;
-  PhaseTimes phases;
-  std::int64_t contentLength = 0;
-  std::int64_t uncompressedBodyLength = 0;
-  std::int64_t certExpiry = 0;
-  std::int64_t lastProbeUnixMs = 0;
-  std::int64_t downSinceUnix = 0;  // as SeriesFacts::downSinceUnix
-  std::uint64_t probes = 0;
+struct StoredFacts : SeriesNumbers {
   SharedText detail;
   SharedText serverHeader;
   SharedText resolvedAddress;
@@ -67,16 +57,6 @@ struct StoredFacts {
   std::vector<std::pair<Reason, std::uint64_t>> failures;  // by reason, ascending
   SharedValue<TlsFacts> tls;
   SharedValue<SeriesLastChange> lastChange;
-  int statusCode = 0;
-  int redirects = 0;
-  std::uint32_t ipHash = 0;
-  Reason reason = Reason::None;
-  std::uint8_t ipProtocol = 0;
-  bool success = false;
-  bool ssl = false;
-  bool certPresent = false;
-  bool failedDueToRegex = false;
-  bool versionTracked = false;
 
   std::int64_t lastProbeUnix() const { return lastProbeUnixMs / 1000; }
   // The plain value, into `out` (its identity fields untouched).
