@@ -92,7 +92,7 @@ ChangeTracker::ChangeTracker(ProbeMetrics& metrics, Store store,
     scratch_.clear();
     for (auto& [what, value] : facts)
       if (const auto fact = factFromString(what)) scratch_.emplace_back(*fact, value);
-    if (!scratch_.empty()) known_[seriesKeyHash(series)] = texts_.intern(encodeFacts(scratch_), {});
+    if (!scratch_.empty()) known_[seriesKeyHash(series)] = encodeFacts(scratch_);
   }
   scratch_.clear();
 }
@@ -101,7 +101,7 @@ void ChangeTracker::onResult(const ProbeResult& result) {
   auto facts = trackedFactValues(result);
   if (facts.empty()) return;
   const Target& target = result.target->target;
-  SharedText& known = known_[seriesHash(target.id, result.address)];
+  InternedString& known = known_[seriesHash(target.id, result.address)];
   decodeFacts(known.str(), scratch_);  // views into `known`, which stays until the end
   std::string key;  // built when a fact is new or changed
   const std::int64_t unixMs = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -131,7 +131,7 @@ void ChangeTracker::onResult(const ProbeResult& result) {
     }
     if (store_.fact) store_.fact(key, what, value, unixMs);
   }
-  if (!key.empty()) known = texts_.intern(encodeFacts(scratch_), known);
+  if (!key.empty()) known = encodeFacts(scratch_);
   scratch_.clear();
 }
 

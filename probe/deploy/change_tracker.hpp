@@ -20,7 +20,7 @@
 
 #include "probe/engine/result_sink.hpp"
 #include "probe/metrics/probe_metrics.hpp"
-#include "probe/metrics/stored_facts.hpp"
+#include "probe/base/interned_string.hpp"
 
 namespace envprobe {
 
@@ -62,9 +62,9 @@ class ChangeTracker : public ResultSink {
   // By seriesHash (no copy of the key per series). Two series that shared a hash (about
   // n^2 / 2^65: 3e-8 at a million series) would share baselines, and each would report the
   // other's values as changes.
-  // Each series' known facts, encoded as one text (change_tracker.cpp), shared through texts_.
-  std::unordered_map<std::uint64_t, SharedText> known_;
-  TextPool texts_;
+  // Each series' known facts, encoded as one interned text (change_tracker.cpp): one copy for
+  // every series that knows the same facts.
+  std::unordered_map<std::uint64_t, InternedString> known_;
   std::vector<std::pair<Fact, std::string_view>> scratch_;  // one result's facts, reused
 };
 

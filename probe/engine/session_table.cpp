@@ -68,12 +68,19 @@ TargetDiff SessionTable::reconcile(const std::vector<std::shared_ptr<const Probe
   for (const auto& id : diff.removed) remove(id);
   for (const auto& id : diff.changed) add(*byId.at(id));
   for (const auto& id : diff.added) add(*byId.at(id));
+  shrinkToFit();
   return diff;
+}
+
+void SessionTable::shrinkToFit() {
+  scheduler_.shrinkToFit();
+  bySlot_.shrink_to_fit();
 }
 
 void SessionTable::start() {
   if (stopped_) return;
   running_ = true;
+  shrinkToFit();  // the targets added one by one leave their vectors with room to spare
   if (!readySent_) {
     readySent_ = true;
     if (observer_.ready) observer_.ready();

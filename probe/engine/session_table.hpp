@@ -77,6 +77,7 @@ class SessionTable {
   bool removeSession(const std::string& id);
   void noteFirstLaunch(TargetSession& session);
   void reportAwaiting();
+  void shrinkToFit();  // gives back the room left after adding many targets
 
   // Where a run's end goes: a scheduled run frees its slot's capacity; a `once` run starts the
   // next target of the round.

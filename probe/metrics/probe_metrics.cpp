@@ -11,6 +11,11 @@ namespace envprobe {
 
 namespace {
 
+// Interns `value` only when it differs from what `field` holds (most results repeat the last).
+void assignIfChanged(InternedString& field, const std::string& value) {
+  if (!(field == value)) field = value;
+}
+
 void applyChange(StoredFacts& s, const SeriesChange& change) {
   SeriesLastChange& last = s.lastChange.edit();
   if (change.unixMs >= last.unixMs) {
@@ -87,7 +92,7 @@ void ProbeMetrics::record(const ProbeResult& result) {
   }
   s.success = result.verdict.ok;
   s.reason = result.verdict.reason;
-  s.detail = texts_.intern(result.verdict.detail, s.detail);
+  assignIfChanged(s.detail, result.verdict.detail);
   s.durationSeconds = obs.durationSeconds;
   s.statusCode = obs.statusCode;
   s.phases = obs.phases;
@@ -116,10 +121,10 @@ void ProbeMetrics::record(const ProbeResult& result) {
   s.lastProbeUnixMs = std::chrono::duration_cast<std::chrono::milliseconds>(
                           result.finishedAt.time_since_epoch())
                           .count();
-  s.version = texts_.intern(result.verdict.version, s.version);
+  assignIfChanged(s.version, result.verdict.version);
   s.versionTracked = t.http && t.http->version.kind != ValueSource::Kind::None;
-  s.serverHeader = texts_.intern(obs.serverHeader, s.serverHeader);
-  s.resolvedAddress = texts_.intern(obs.resolvedAddress, s.resolvedAddress);
+  assignIfChanged(s.serverHeader, obs.serverHeader);
+  assignIfChanged(s.resolvedAddress, obs.resolvedAddress);
   ++s.probes;
   if (!result.verdict.ok) {
     const Reason reason = result.verdict.reason;

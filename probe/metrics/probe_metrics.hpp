@@ -128,7 +128,6 @@ class ProbeMetrics : public prometheus::Collectable, public TextCollectable {
   mutable std::map<std::uint64_t, int> liveSnapshots_;     // epoch -> how many
   // Old versions a live snapshot may still read, with the epoch they were replaced in.
   mutable std::vector<std::pair<std::uint64_t, std::unique_ptr<ExposedSeries>>> retired_;
-  TextPool texts_;  // the texts of every series' facts (lock held)
   std::map<std::string, std::int64_t> seededDownSince_;
   std::map<std::string, std::vector<SeriesChange>> seededChanges_;
 };

@@ -192,6 +192,15 @@ void Scheduler::compactIfSparse() {
   std::make_heap(timers_.begin(), timers_.end(), TimerLater{});
 }
 
+void Scheduler::shrinkToFit() {
+  std::erase_if(timers_, [this](const Timer& timer) { return !isLive(timer); });
+  std::make_heap(timers_.begin(), timers_.end(), TimerLater{});
+  timers_.shrink_to_fit();
+  // Free slots stay (with their key generations, so that no key is ever handed out twice).
+  targets_.shrink_to_fit();
+  freeSlots_.shrink_to_fit();
+}
+
 Scheduler::Clock::duration Scheduler::jitterFor(Clock::duration interval) {
   const auto span = static_cast<std::int64_t>(jitter_ * static_cast<double>(interval.count()));
   if (span <= 0) return Clock::duration::zero();

@@ -54,6 +54,8 @@ class Scheduler {
   // A reload's new jitter and cap: they apply from the next slot and the next popDue on; every
   // target keeps its slot. Runs already in flight above a lowered cap finish normally.
   void setLimits(double jitter, std::size_t maxInflight);
+  // Gives back the room left in its vectors after many adds or removes (stale timers go too).
+  void shrinkToFit();
 
   std::size_t inflight() const { return inflight_; }
   std::size_t maxInflight() const { return maxInflight_; }

@@ -437,3 +437,27 @@ TEST_CASE("scheduler: a removed target's slot is reused, and its old key stays d
   }
   CHECK(started == 5);
 }
+
+TEST_CASE("scheduler: shrinking keeps every slot, key and timer") {
+  Scheduler s(options(0.0, 100));
+  std::vector<std::uint64_t> keys;
+  for (int i = 0; i < 50; ++i) keys.push_back(s.add("t" + std::to_string(i), seconds(10), kT0));
+  for (int i = 25; i < 50; ++i) s.remove(keys[static_cast<std::size_t>(i)]);  // the last half
+  s.shrinkToFit();
+  CHECK(s.targetCount() == 25);
+  // New targets reuse the freed slots under keys never seen before.
+  std::set<std::uint64_t> all(keys.begin(), keys.end());
+  for (int i = 0; i < 25; ++i) {
+    const auto key = s.add("n" + std::to_string(i), seconds(10), kT0);
+    CHECK(all.insert(key).second);
+  }
+  // Every live target still runs once per interval.
+  std::map<std::uint64_t, int> runs;
+  for (TimePoint t = kT0; t < kT0 + seconds(10); t += milliseconds(50))
+    for (const DueRun& run : s.popDue(t)) {
+      ++runs[run.targetKey];
+      s.complete(run.targetKey);
+    }
+  CHECK(runs.size() == 50);
+  for (const auto& [key, n] : runs) CHECK(n == 1);
+}
