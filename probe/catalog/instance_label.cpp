@@ -54,12 +54,8 @@ void assignInstances(std::vector<Target>& targets) {
     }
     for (std::size_t i = 0; i < group.size(); ++i) {
       Target& t = *group[i];
-      if (labels[i] == t.url) {
-        t.instance.clear();  // the URL itself: instanceOf() gives it back
-      } else {
-        t.instance = std::move(labels[i]);
-      }
-      t.instance.shrink_to_fit();  // kept for the target's life
+      // The URL itself: instanceOf() gives it back.
+      t.instance = labels[i] == t.url ? InternedString() : InternedString(labels[i]);
     }
   }
 }

@@ -26,8 +26,8 @@ struct Target {
   // The `instance` label of its series (before "@<address>"): the redacted URL, made unique
   // among the agent's targets by assignInstances (instance_label.hpp). Empty when that is the
   // URL itself (nothing to redact, nothing to tell apart: no second copy), and until assigned;
-  // read it with instanceOf().
-  std::string instance;
+  // read it with instanceOf(). Interned: 8 bytes where it is empty.
+  InternedString instance;
   int port = 0;  // the URL's port (explicit or the scheme's default)
   Duration interval{0};
   Duration timeout{0};
