@@ -43,11 +43,10 @@ void TargetSession::apply(RunOutcome outcome) {
   if (outcome.dnsFailed && !results.empty()) {
     // address_mode all without an answer: the failure belongs on the addresses already known,
     // not on a new address-less series (one only exists until the name first resolves).
-    const std::vector<InternedString> known = addresses_;
-    if (!known.empty()) {
+    if (!addresses_.empty()) {
       const ProbeResult failure = std::move(results.front());
       results.clear();
-      for (const auto& address : known) {
+      for (const auto& address : addresses_) {
         results.push_back(failure);
         results.back().address = address.str();
       }

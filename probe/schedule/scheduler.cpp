@@ -187,14 +187,16 @@ void Scheduler::pruneTop() {
 
 // Stale entries from removals and releases would otherwise pile up under config-reload churn.
 void Scheduler::compactIfSparse() {
-  if (timers_.size() <= 2 * live_ + 64) return;
+  if (timers_.size() > 2 * live_ + 64) dropStaleTimers();
+}
+
+void Scheduler::dropStaleTimers() {
   std::erase_if(timers_, [this](const Timer& timer) { return !isLive(timer); });
   std::make_heap(timers_.begin(), timers_.end(), TimerLater{});
 }
 
 void Scheduler::shrinkToFit() {
-  std::erase_if(timers_, [this](const Timer& timer) { return !isLive(timer); });
-  std::make_heap(timers_.begin(), timers_.end(), TimerLater{});
+  dropStaleTimers();
   timers_.shrink_to_fit();
   // Free slots stay (with their key generations, so that no key is ever handed out twice).
   targets_.shrink_to_fit();

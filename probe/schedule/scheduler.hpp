@@ -104,6 +104,7 @@ class Scheduler {
   bool isLive(const Timer& timer) const;
   void pruneTop();
   void compactIfSparse();
+  void dropStaleTimers();
   Clock::duration jitterFor(Clock::duration interval);
   std::uint64_t nextRandom();
 
