@@ -60,13 +60,17 @@ void assignInstances(std::vector<Target>& targets) {
   }
 }
 
-bool nothingToRedact(std::string_view url) {
-  return url.find_first_of("@?") == std::string_view::npos;
+std::string_view instanceView(const Target& target, std::string& scratch) {
+  if (!target.instance.empty()) return target.instance;
+  // No user info and no query: redactedUrl() would give the URL back unchanged.
+  if (target.url.find_first_of("@?") == std::string::npos) return target.url;
+  scratch = redactedUrl(target.url);
+  return scratch;
 }
 
 std::string instanceOf(const Target& target) {
-  if (!target.instance.empty()) return target.instance;
-  return nothingToRedact(target.url) ? target.url : redactedUrl(target.url);
+  std::string scratch;
+  return std::string(instanceView(target, scratch));
 }
 
 std::string seriesInstance(const Target& target, const std::string& address) {

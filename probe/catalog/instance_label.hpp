@@ -18,10 +18,10 @@ namespace envprobe {
 // others.
 void assignInstances(std::vector<Target>& targets);
 
-// The target's instance: `instance`, or the redacted URL when it is empty.
+// The target's instance: `instance`, or the redacted URL when it is empty. The view is of the
+// target's own strings, or of `scratch` when the URL needed redacting.
+std::string_view instanceView(const Target& target, std::string& scratch);
 std::string instanceOf(const Target& target);
-// Whether redactedUrl(url) is `url` itself (no user info, no query).
-bool nothingToRedact(std::string_view url);
 
 // The `instance` label of one series of a target: its instance (the redacted URL when none was
 // assigned), "@<address>" appended when the series has an address label.

@@ -312,9 +312,8 @@ void appendSeriesLabels(std::string& out, const Target& t, const std::string& ad
   }
   // The instance without building it: its parts escaped one after another are it escaped.
   out.append(",instance=\"");
-  if (!t.instance.empty()) appendLabelValue(out, t.instance);
-  else if (nothingToRedact(t.url)) appendLabelValue(out, t.url);
-  else appendLabelValue(out, redactedUrl(t.url));
+  std::string redacted;
+  appendLabelValue(out, instanceView(t, redacted));
   if (!address.empty()) {
     out.push_back('@');
     appendLabelValue(out, address);

@@ -36,7 +36,8 @@ class SeriesTextWriter {
     out_.family(info.name, info.help, info.type());
     const std::string_view all(labels_);
     const std::size_t n = series_.size();
-    for (std::size_t i = 0; i < std::min(n, kAhead); ++i) __builtin_prefetch(&(series_[i]->state.*field));
+    for (std::size_t i = 0; i < std::min(n, kAhead); ++i)
+      __builtin_prefetch(&(series_[i]->state.*field));
     std::size_t begin = 0;
     for (std::size_t i = 0; i < n; ++i) {
       if (i + kAhead < n) __builtin_prefetch(&(series_[i + kAhead]->state.*field));
