@@ -12,21 +12,14 @@ struct InternedString::Node {
   const std::string text;
 };
 
-namespace {
-
-struct NodeHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-};
-
 // The process' pool. A holder count reaches zero only under the mutex (release), and only
-// intern() raises it from zero, also under the mutex: a node found in the set is never being
-// freed. Copies raise it without the mutex, from a holder that keeps it above zero.
-template <typename Node>
-struct Pool {
-  struct Hash : NodeHash {
-    using NodeHash::operator();
-    std::size_t operator()(const Node* n) const { return NodeHash::operator()(n->text); }
+// interning a text raises it from zero, also under the mutex: a node found in the set is never
+// being freed. Copies raise it without the mutex, from a holder that keeps it above zero.
+struct InternedString::Pool {
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+    std::size_t operator()(const Node* n) const { return (*this)(std::string_view(n->text)); }
   };
   struct Equal {
     using is_transparent = void;
@@ -39,17 +32,14 @@ struct Pool {
   std::unordered_set<Node*, Hash, Equal> nodes;
 };
 
-template <typename Node>
-Pool<Node>& pool() {
-  static auto* p = new Pool<Node>;  // never destroyed: holders may outlive static destruction
+InternedString::Pool& InternedString::pool() {
+  static auto* p = new Pool;  // never destroyed: holders may outlive static destruction
   return *p;
 }
 
-}  // namespace
-
 InternedString::InternedString(std::string_view text) {
   if (text.empty()) return;
-  auto& p = pool<Node>();
+  auto& p = pool();
   std::lock_guard<std::mutex> lock(p.mutex);
   if (auto it = p.nodes.find(text); it != p.nodes.end()) {
     node_ = *it;
@@ -86,7 +76,7 @@ InternedString::~InternedString() { release(); }
 
 void InternedString::release() noexcept {
   if (!node_) return;
-  auto& p = pool<Node>();
+  auto& p = pool();
   std::lock_guard<std::mutex> lock(p.mutex);
   if (node_->holders.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     p.nodes.erase(node_);
@@ -101,7 +91,7 @@ const std::string& InternedString::str() const {
 }
 
 std::size_t InternedString::poolSize() {
-  auto& p = pool<Node>();
+  auto& p = pool();
   std::lock_guard<std::mutex> lock(p.mutex);
   return p.nodes.size();
 }

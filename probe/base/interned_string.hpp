@@ -55,6 +55,8 @@ class InternedString {
 
  private:
   struct Node;
+  struct Pool;
+  static Pool& pool();
   void release() noexcept;
   Node* node_ = nullptr;  // null: ""
 };
